@@ -1,0 +1,89 @@
+package cachecore
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cachescope/cachescope/internal/redistest"
+)
+
+// TestOnCluster runs the multi-key operations on a real 3-master Redis
+// Cluster, where keys of one call land in different hash slots.
+func TestOnCluster(t *testing.T) {
+	cl := redistest.StartCluster(t, redistest.ClusterConfig{Masters: 3})
+	rdb := cl.Client(t)
+	c, err := New(Options{Redis: rdb, Namespace: "app", Logger: quietLogger, OpTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+
+	t.Run("MSetMGetAcrossSlots", func(t *testing.T) {
+		items := map[string]any{}
+		keys := []string{}
+		for i := 0; i < 3000; i++ {
+			k := fmt.Sprintf("item:%d", i)
+			items[k] = i
+			keys = append(keys, k)
+		}
+		if err := c.MSet(ctx, items, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		got, err := MGet[int](ctx, c, append(keys, "item:absent")...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 3000 || got["item:2999"] != 2999 {
+			t.Fatalf("MGet on cluster: %d hits", len(got))
+		}
+	})
+
+	t.Run("DeleteAcrossSlots", func(t *testing.T) {
+		n, err := c.Delete(ctx, "item:1", "item:2", "item:3", "item:absent")
+		if err != nil || n != 3 {
+			t.Fatalf("Delete = %d, %v", n, err)
+		}
+	})
+
+	t.Run("InvalidatePatternOnEveryMaster", func(t *testing.T) {
+		if err := c.MSet(ctx, map[string]any{"keep:1": 1, "keep:2": 2}, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		dry, err := c.InvalidatePattern(ctx, "item:*", InvalidateOptions{DryRun: true})
+		if err != nil || dry.Matched != 2997 || dry.Deleted != 0 {
+			t.Fatalf("dry run %+v, %v", dry, err)
+		}
+		res, err := c.InvalidatePattern(ctx, "item:*", InvalidateOptions{BatchSize: 100})
+		if err != nil || res.Deleted != 2997 {
+			t.Fatalf("invalidate %+v, %v", res, err)
+		}
+		var left atomic.Int64
+		_ = rdb.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+			n, _ := node.DBSize(ctx).Result()
+			left.Add(n)
+			return nil
+		})
+		if left.Load() != 2 {
+			t.Fatalf("%d keys left on the masters, want the 2 keep:* keys", left.Load())
+		}
+	})
+
+	t.Run("VersionsAndGetOrSet", func(t *testing.T) {
+		k, err := c.VersionedKey(ctx, "catalog", "p:1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := GetOrSet(ctx, c, k, 0, func(context.Context) (string, error) { return "x", nil })
+		if err != nil || v != "x" {
+			t.Fatal(v, err)
+		}
+		if _, err := c.BumpVersion(ctx, "catalog"); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -1,0 +1,126 @@
+package cachecore
+
+import (
+	"context"
+	"testing"
+
+	"github.com/cachescope/cachescope/internal/redistest"
+)
+
+var globCases = []struct {
+	pattern, key string
+	want         bool
+}{
+	{"*", "", true},
+	{"*", "anything", true},
+	{"user:*", "user:1", true},
+	{"user:*", "users:1", false},
+	{"user:*", "user:", true},
+	{"user:?", "user:12", false},
+	{"user:??", "user:12", true},
+	{"h[ae]llo", "hello", true},
+	{"h[ae]llo", "hillo", false},
+	{"h[^e]llo", "hallo", true},
+	{"h[^e]llo", "hello", false},
+	{"h[a-b]llo", "hbllo", true},
+	{"h[b-a]llo", "hallo", true}, // reversed range
+	{"h[a-b]llo", "hcllo", false},
+	{`a\*b`, "a*b", true},
+	{`a\*b`, "axb", false},
+	{`a\?`, "a?", true},
+	{`a\[b\]`, "a[b]", true},
+	{`a\\b`, `a\b`, true},
+	{"a*b*c", "abc", true},
+	{"a*b*c", "aXXbYYc", true},
+	{"a*b*c", "aXXbYY", false},
+	{"**x", "x", true},
+	{"a*", "b", false},
+	{"[abc", "b", true}, // unterminated class runs to the end
+	{"[abc", "d", false},
+	{`[\]]`, "]", true},
+	{"ab", "abc", false},
+	{"abc", "ab", false},
+	{"*:session:*", "app:session:9", true},
+	{"\xff*", "\xff\x00bin", true},
+}
+
+func TestMatchGlob(t *testing.T) {
+	for _, tc := range globCases {
+		if got := MatchGlob(tc.pattern, tc.key); got != tc.want {
+			t.Errorf("MatchGlob(%q, %q) = %v, want %v", tc.pattern, tc.key, got, tc.want)
+		}
+	}
+}
+
+// TestMatchGlobAgreesWithRedis checks the matcher against the server's own
+// SCAN MATCH, the authority InvalidatePattern double-checks.
+func TestMatchGlobAgreesWithRedis(t *testing.T) {
+	s := redistest.Start(t)
+	rdb := s.Client(t)
+	ctx := context.Background()
+	for i, tc := range globCases {
+		if tc.key == "" {
+			continue
+		}
+		if err := rdb.FlushDB(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+		rdb.Set(ctx, tc.key, 1, 0)
+		keys, _, err := rdb.Scan(ctx, 0, tc.pattern, 100).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		redisSays := len(keys) == 1
+		if got := MatchGlob(tc.pattern, tc.key); got != redisSays {
+			t.Errorf("case %d: MatchGlob(%q, %q) = %v but Redis says %v", i, tc.pattern, tc.key, got, redisSays)
+		}
+	}
+}
+
+func TestEscapeGlob(t *testing.T) {
+	for _, s := range []string{"plain", "a*b", "q?", "[x]", `back\slash`, "*?[]\\", ""} {
+		p := EscapeGlob(s)
+		if !MatchGlob(p, s) {
+			t.Errorf("EscapeGlob(%q) = %q does not match itself", s, p)
+		}
+		if s != "" && MatchGlob(p, s+"x") {
+			t.Errorf("EscapeGlob(%q) = %q matches a longer key", s, p)
+		}
+		if HasGlob(p) {
+			t.Errorf("HasGlob(EscapeGlob(%q)) = true", s)
+		}
+	}
+	if !HasGlob("a*") || !HasGlob("a?") || !HasGlob("[a]") || HasGlob(`a\*`) {
+		t.Error("HasGlob wrong")
+	}
+}
+
+func FuzzEscapeGlob(f *testing.F) {
+	for _, s := range []string{"", "a*b", "[", `\`, "x?y", "\x00\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p := EscapeGlob(s)
+		if !MatchGlob(p, s) {
+			t.Fatalf("EscapeGlob(%q) = %q does not match itself", s, p)
+		}
+		if MatchGlob(p, s+"!") {
+			t.Fatalf("EscapeGlob(%q) = %q matches %q", s, p, s+"!")
+		}
+		if HasGlob(p) {
+			t.Fatalf("escaped pattern %q has a glob", p)
+		}
+	})
+}
+
+func FuzzMatchGlob(f *testing.F) {
+	for _, tc := range globCases {
+		f.Add(tc.pattern, tc.key)
+	}
+	f.Fuzz(func(t *testing.T, pattern, key string) {
+		// Must not panic or hang, and a trailing * can only widen a match.
+		if MatchGlob(pattern, key) && !MatchGlob(pattern+"*", key) {
+			t.Fatalf("%q matches %q but %q does not", pattern, key, pattern+"*")
+		}
+	})
+}
