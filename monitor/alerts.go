@@ -195,7 +195,7 @@ func Evaluate(s *Snapshot, th Thresholds) []Alert {
 	}
 
 	if w.NewSlowlog > 0 {
-		add(AlertSlowlog, Warn, "%d new slowlog entries in the last %s", w.NewSlowlog, roundSpan(w.Span))
+		add(AlertSlowlog, Warn, "%d new slowlog entries in the last %s", w.NewSlowlog, roundSpan(th.Window))
 	}
 
 	sort.SliceStable(out, func(a, b int) bool {

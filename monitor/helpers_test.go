@@ -110,3 +110,10 @@ func appClient(t *testing.T, s *redistest.Server) *redis.Client {
 	traffic(t, c, 1, 0)
 	return c
 }
+
+// withPassword returns a copy of opts with the given credentials.
+func withPassword(opts *redis.Options, user, pass string) *redis.Options {
+	o := *opts
+	o.Username, o.Password = user, pass
+	return &o
+}

@@ -17,13 +17,13 @@ type doer interface {
 	Do(ctx context.Context, args ...any) *redis.Cmd
 }
 
-// tickSections are the INFO sections read on every tick; detailSections are
-// added on detail ticks. One multi-section INFO is Redis 7+; older servers
-// get the default INFO (or INFO all) instead.
-var (
-	tickSections   = []string{"server", "clients", "memory", "stats", "persistence", "replication", "cpu", "keyspace"}
-	detailSections = []string{"commandstats", "errorstats", "latencystats"}
-)
+// tickSections are the INFO sections read on every tick (one multi-section
+// INFO is Redis 7+; older servers get the default INFO instead). A detail
+// tick sends INFO all, which adds commandstats and latencystats: asking for
+// the eleven sections by name would pass the ten arguments Redis accepts
+// from a client that has not authenticated yet, and a server requiring a
+// password would answer with a protocol error instead of NOAUTH.
+var tickSections = []string{"server", "clients", "memory", "stats", "persistence", "replication", "cpu", "keyspace"}
 
 // refusedRetry is how long a panel the server refused waits before the
 // poller asks again (sooner if the server restarts or comes back), so a
@@ -148,18 +148,12 @@ func (n *node) account(name string, v any, err error) {
 // after it runs) nor its reply (written after).
 func (n *node) readInfo(ctx context.Context, detail bool) (string, time.Duration, ownTraffic, error) {
 	args := []any{"info"}
-	if n.legacyInfo {
-		if detail {
-			args = append(args, "all")
-		}
-	} else {
+	switch {
+	case detail:
+		args = append(args, "all")
+	case !n.legacyInfo:
 		for _, s := range tickSections {
 			args = append(args, s)
-		}
-		if detail {
-			for _, s := range detailSections {
-				args = append(args, s)
-			}
 		}
 	}
 	n.own.netIn += requestSize(args)

@@ -9,9 +9,9 @@ type Options struct {
 	// 0 means 1s. Values below 100ms are raised to 100ms.
 	Interval time.Duration
 	// DetailInterval is how often the command and error statistics are
-	// refreshed (the commandstats, errorstats and latencystats sections are
-	// added to that tick's INFO, so they cost no extra command) and
-	// LATENCY HISTOGRAM is sent (one command). 0 means 5s. It is never
+	// refreshed (that tick's INFO is INFO all, which has the commandstats,
+	// errorstats and latencystats sections, so they cost no extra command)
+	// and LATENCY HISTOGRAM is sent (one command). 0 means 5s. It is never
 	// shorter than Interval.
 	DetailInterval time.Duration
 	// SlowlogInterval is how often SLOWLOG GET and LATENCY LATEST are sent
@@ -28,9 +28,12 @@ type Options struct {
 	// RTTWindow is how many recent round trips Health's min/avg/max cover.
 	// 0 means 60.
 	RTTWindow int
-	// Timeout bounds each tick's commands. 0 means 2s. The client's own
-	// ReadTimeout also applies; it honours the deadline only when its
-	// ContextTimeoutEnabled option is set.
+	// Timeout bounds each tick's commands. 0 means 5s: go-redis retries a
+	// failed dial and a failed command a few times (about 2s against a
+	// refused connection), and a shorter bound would report "timeout"
+	// instead of the reason. The client's own ReadTimeout also applies; it
+	// honours the deadline only when its ContextTimeoutEnabled option is
+	// set.
 	Timeout time.Duration
 	// Thresholds configure the alerts; the zero value means the documented
 	// defaults.
@@ -49,7 +52,7 @@ const (
 	DefaultSlowlogKeep     = 128
 	DefaultHistory         = 900
 	DefaultRTTWindow       = 60
-	DefaultTimeout         = 2 * time.Second
+	DefaultTimeout         = 5 * time.Second
 	minInterval            = 100 * time.Millisecond
 )
 

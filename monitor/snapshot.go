@@ -72,8 +72,8 @@ type Snapshot struct {
 	// History holds the time series, oldest first.
 	History History
 
-	// Info is this tick's parsed INFO reply; on detail ticks it also has
-	// the commandstats, errorstats and latencystats sections.
+	// Info is this tick's parsed INFO reply; on detail ticks (INFO all) it
+	// also has the commandstats, errorstats and latencystats sections.
 	Info Info
 }
 
