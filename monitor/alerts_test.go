@@ -35,7 +35,9 @@ func TestEvaluate(t *testing.T) {
 		{name: "hit rate critical", change: func(s *Snapshot) { s.Window.Hits, s.Window.Misses, s.Window.HitRate = 500, 500, 0.5 },
 			id: AlertHitRate, level: Critical, msg: "50.0%"},
 		{name: "hit rate not warmed up", change: func(s *Snapshot) { s.Window.Hits, s.Window.Misses, s.Window.HitRate = 10, 40, 0.2 }},
-		{name: "hit rate without lookups", change: func(s *Snapshot) { s.Window.Hits, s.Window.Misses, s.Window.HitRate, s.Window.HitRateValid = 0, 0, 0, false }},
+		{name: "hit rate without lookups", change: func(s *Snapshot) {
+			s.Window.Hits, s.Window.Misses, s.Window.HitRate, s.Window.HitRateValid = 0, 0, 0, false
+		}},
 		{name: "hit rate custom threshold", change: func(s *Snapshot) {}, th: Thresholds{HitRateWarn: 0.97},
 			id: AlertHitRate, level: Warn, msg: "below 97%"},
 		{name: "hit rate disabled", change: func(s *Snapshot) { s.Window.HitRate = 0.5 }, th: Thresholds{HitRateWarn: -1, HitRateCritical: -1}},
@@ -43,7 +45,7 @@ func TestEvaluate(t *testing.T) {
 			id: AlertMemory, level: Warn, msg: "75% of maxmemory"},
 		{name: "memory critical", change: func(s *Snapshot) { s.Memory.Used = 95 << 20 },
 			id: AlertMemory, level: Critical, msg: "allkeys-lru"},
-		{name: "memory without maxmemory", change: func(s *Snapshot) { s.Memory.Used, s.Memory.Max = 500 << 20, 0 }},
+		{name: "memory without maxmemory", change: func(s *Snapshot) { s.Memory.Used, s.Memory.Max = 500<<20, 0 }},
 		{name: "fragmentation wasting memory", change: func(s *Snapshot) {
 			s.Memory.Max, s.Memory.RSS, s.Memory.FragmentationRatio, s.Memory.FragmentationBytes = 0, 200<<20, 4, 150<<20
 		}, id: AlertFragmentation, level: Warn, msg: "ratio 4.00"},

@@ -95,10 +95,10 @@ func TestTierScheduleAtDefaultRefresh(t *testing.T) {
 	}
 	want := map[string]int{
 		"info " + strings.Join(tickSections, " "): 48, // every tick but the detail ones
-		"info all":          12,                       // every 5s
-		"latency histogram": 12,                       // every 5s
-		"slowlog get 64":    2,                        // every 30s
-		"latency latest":    2,                        // every 30s
+		"info all":          12, // every 5s
+		"latency histogram": 12, // every 5s
+		"slowlog get 64":    2,  // every 30s
+		"latency latest":    2,  // every 30s
 	}
 	if fmt.Sprint(counts) != fmt.Sprint(want) {
 		t.Errorf("commands over %d ticks:\n got %v\nwant %v", ticks, counts, want)
