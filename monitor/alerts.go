@@ -18,7 +18,8 @@ type Thresholds struct {
 	HitRateCritical float64
 	// HitRateMinLookups is how many lookups (hits + misses) Window must
 	// hold before hit-rate alerts fire, so a cold or idle cache does not
-	// alert on a handful of misses. 0 means 100.
+	// alert on a handful of misses. 0 means 100; negative disables the
+	// hit-rate alerts.
 	HitRateMinLookups int64
 	// MemoryWarn and MemoryCritical are fractions of maxmemory that
 	// used_memory must exceed; only checked when maxmemory is set.
@@ -29,7 +30,8 @@ type Thresholds struct {
 	// (RSS - used), since small servers routinely show large ratios over a
 	// few wasted megabytes. 0 means 1.5.
 	Fragmentation float64
-	// FragmentationMinWaste is in bytes. 0 means 100 MiB.
+	// FragmentationMinWaste is in bytes. 0 means 100 MiB; negative
+	// disables the fragmentation alert.
 	FragmentationMinWaste int64
 	// SustainedEvictions: warn when every tick for at least this long has
 	// evicted keys. 0 means 30s.
@@ -38,7 +40,7 @@ type Thresholds struct {
 	// 0 means 1.
 	BlockedClients int64
 	// Window is how far back the hit rate, rejected connections and new
-	// slowlog entries are summed. 0 means 1m.
+	// slowlog entries are summed. 0 (or negative) means 1m.
 	Window time.Duration
 }
 
@@ -150,7 +152,7 @@ func Evaluate(s *Snapshot, th Thresholds) []Alert {
 	}
 
 	w := s.Window
-	if w.HitRateValid && w.Hits+w.Misses >= th.HitRateMinLookups {
+	if w.HitRateValid && th.HitRateMinLookups >= 0 && w.Hits+w.Misses >= th.HitRateMinLookups {
 		switch {
 		case th.HitRateCritical > 0 && w.HitRate < th.HitRateCritical:
 			add(AlertHitRate, Critical, "hit rate %.1f%% over the last %s (below %.0f%%)", w.HitRate*100, roundSpan(w.Span), th.HitRateCritical*100)

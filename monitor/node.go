@@ -102,8 +102,9 @@ func newNode(addr string, rdb doer, opts Options) *node {
 		slowlogMaxID: -1,
 		history:      newRing[point](opts.History),
 		rtts:         newRing[time.Duration](opts.RTTWindow),
-		// A window tick per Interval, plus slack for ticks that come early.
-		window: newRing[windowTick](int(opts.Thresholds.Window/opts.Interval) + 2),
+		// A window tick per Interval, with room for extra Polls between
+		// ticks.
+		window: newRing[windowTick](2*int(opts.Thresholds.Window/opts.Interval) + 4),
 	}
 }
 

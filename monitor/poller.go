@@ -47,7 +47,11 @@ func nodeAddr(rdb redis.UniversalClient, addr string) string {
 		return addr
 	}
 	if c, ok := rdb.(*redis.Client); ok {
-		return c.Options().Addr
+		// A Sentinel failover client has a placeholder address; the
+		// master it reaches is not known to the client.
+		if addr := c.Options().Addr; addr != "FailoverClient" {
+			return addr
+		}
 	}
 	return ""
 }
