@@ -195,3 +195,55 @@ func TestClusterClientIsRefusedClearly(t *testing.T) {
 		t.Errorf("cluster client: %+v", s.Health)
 	}
 }
+
+// miniredisLike answers as the embedded server of `cachescope demo`
+// (github.com/alicebob/miniredis/v2) does: INFO takes at most one section
+// and knows only "clients"; LATENCY and SLOWLOG do not exist.
+func miniredisLike(args []string) (any, error) {
+	switch {
+	case args[0] == "info" && len(args) > 2:
+		return nil, serverError("ERR wrong number of arguments for 'info' command")
+	case args[0] == "info" && len(args) == 2 && args[1] != "clients":
+		return nil, serverError(fmt.Sprintf("section (%s) is not supported", args[1]))
+	case args[0] == "info":
+		return "# Clients\nconnected_clients:3\r\n", nil
+	}
+	return nil, serverError(fmt.Sprintf("ERR unknown command `%s`, with args beginning with: ", args[0]))
+}
+
+func TestEmbeddedServerKeepsTheDashboardUp(t *testing.T) {
+	f := &fakeServer{reply: miniredisLike}
+	clock := newFakeClock()
+	n := fakeNode(f, Options{}, clock)
+	for i := 0; i < 12; i++ {
+		s := n.tick(context.Background(), false)
+		if !s.Health.Up {
+			t.Fatalf("tick %d: down: %s", i, s.Health.Error)
+		}
+		if s.Clients.Connected != 3 {
+			t.Fatalf("tick %d: clients %d", i, s.Clients.Connected)
+		}
+		if i == 11 {
+			for _, p := range []Panel{PanelCommandStats, PanelSlowlog, PanelLatencyEvents} {
+				if s.Unavailable[p] == "" {
+					t.Errorf("panel %s not marked unavailable: %v", p, s.Unavailable)
+				}
+			}
+			if !strings.Contains(s.Unavailable[PanelCommandStats], "not supported") {
+				t.Errorf("commandstats reason %q", s.Unavailable[PanelCommandStats])
+			}
+			if len(s.Alerts) != 0 {
+				t.Errorf("alerts on an embedded server: %v", s.Alerts)
+			}
+		}
+		clock.advance(time.Second)
+	}
+	// Refusals are remembered: INFO all is not asked for every 5s.
+	counts := map[string]int{}
+	for _, c := range f.commands() {
+		counts[c]++
+	}
+	if counts["info all"] != 1 || counts["slowlog get 64"] != 1 {
+		t.Errorf("commands: %v", counts)
+	}
+}

@@ -23,12 +23,19 @@ func (n *node) tick(ctx context.Context, all bool) *Snapshot {
 	if n.unsupported != nil {
 		return n.down(start, n.unsupported)
 	}
-	detail := all || n.due(n.lastDetail, n.opts.DetailInterval, start)
+	detail := (all || n.due(n.lastDetail, n.opts.DetailInterval, start)) && n.available(PanelCommandStats, start)
 	// The own-call counts a detail sample is corrected by are those up to
 	// just before its INFO, like the tick's own mark.
 	ownCalls, ownErrors := maps.Clone(n.ownCalls), maps.Clone(n.ownErrors)
 
 	text, rtt, mark, err := n.readInfo(ctx, detail)
+	if err != nil && detail && isServerError(err) {
+		// A server that refuses INFO all (an embedded or proxied one)
+		// loses the command statistics, not the whole tick.
+		n.refused[PanelCommandStats] = refusal{reason: err.Error(), at: start}
+		n.lastDetail, detail = start, false
+		text, rtt, mark, err = n.readInfo(ctx, false)
+	}
 	now := n.now()
 	if err != nil {
 		return n.down(now, err)
