@@ -101,7 +101,7 @@ func commandStats(prev, cur *detailSample, dt time.Duration, hist map[string]Per
 // cumulativeAt evaluates a cumulative histogram at bound usec: the count at
 // the largest listed bound not above it. Listed bounds are the only places
 // the count changes, so this is exact for any bound.
-func cumulativeAt(buckets []Bucket, usec int64) int64 {
+func cumulativeAt(buckets []bucket, usec int64) int64 {
 	i := sort.Search(len(buckets), func(i int) bool { return buckets[i].Usec > usec })
 	if i == 0 {
 		return 0
@@ -114,13 +114,13 @@ func cumulativeAt(buckets []Bucket, usec int64) int64 {
 // reports false when there were no calls or a count went down (a reset).
 // Within a bucket the value is interpolated linearly, so results are
 // estimates good to about the bucket width (a factor of two).
-func histogramPercentiles(prev, cur Histogram) (Percentiles, bool) {
+func histogramPercentiles(prev, cur histogram) (Percentiles, bool) {
 	if cur.Calls < prev.Calls {
 		return Percentiles{}, false
 	}
 	// The window's distribution at each of cur's bounds; bounds only prev
 	// lists cannot hold new calls (the cumulative count is flat there).
-	delta := make([]Bucket, 0, len(cur.Buckets))
+	delta := make([]bucket, 0, len(cur.Buckets))
 	for _, b := range cur.Buckets {
 		d := b.Count - cumulativeAt(prev.Buckets, b.Usec)
 		if d < 0 {
@@ -129,7 +129,7 @@ func histogramPercentiles(prev, cur Histogram) (Percentiles, bool) {
 		if n := len(delta); n > 0 && d < delta[n-1].Count {
 			return Percentiles{}, false // not cumulative: malformed
 		}
-		delta = append(delta, Bucket{Usec: b.Usec, Count: d})
+		delta = append(delta, bucket{Usec: b.Usec, Count: d})
 	}
 	if len(delta) == 0 || delta[len(delta)-1].Count == 0 {
 		return Percentiles{}, false

@@ -9,16 +9,16 @@ import (
 func TestHistogramPercentiles(t *testing.T) {
 	// 100 calls: 50 within 1µs, 40 more within 2µs, 9 more within 4µs, one
 	// within 1024µs (cumulative counts, as LATENCY HISTOGRAM sends them).
-	cur := Histogram{Calls: 100, Buckets: []Bucket{{1, 50}, {2, 90}, {4, 99}, {1024, 100}}}
-	p, ok := histogramPercentiles(Histogram{}, cur)
+	cur := histogram{Calls: 100, Buckets: []bucket{{1, 50}, {2, 90}, {4, 99}, {1024, 100}}}
+	p, ok := histogramPercentiles(histogram{}, cur)
 	if !ok || p.P50 != 1 || p.P99 != 4 {
 		t.Errorf("from zero: %+v %v", p, ok)
 	}
 
 	// Deltas: the window's calls only. Before, 1000 calls all within 1µs;
 	// in the window, 100 calls of which 98 within 8µs and 2 within 512µs.
-	prev := Histogram{Calls: 1000, Buckets: []Bucket{{1, 1000}}}
-	cur = Histogram{Calls: 1100, Buckets: []Bucket{{1, 1000}, {8, 1098}, {512, 1100}}}
+	prev := histogram{Calls: 1000, Buckets: []bucket{{1, 1000}}}
+	cur = histogram{Calls: 1100, Buckets: []bucket{{1, 1000}, {8, 1098}, {512, 1100}}}
 	p, ok = histogramPercentiles(prev, cur)
 	if !ok {
 		t.Fatal("no percentiles")
@@ -34,17 +34,17 @@ func TestHistogramPercentiles(t *testing.T) {
 
 	// A bound the newer histogram lists and the older does not: the older
 	// count there is that of its bound below (5 calls within 2µs).
-	prev = Histogram{Calls: 10, Buckets: []Bucket{{2, 5}, {16, 10}}}
-	cur = Histogram{Calls: 20, Buckets: []Bucket{{2, 5}, {4, 15}, {16, 20}}}
+	prev = histogram{Calls: 10, Buckets: []bucket{{2, 5}, {16, 10}}}
+	cur = histogram{Calls: 20, Buckets: []bucket{{2, 5}, {4, 15}, {16, 20}}}
 	if p, ok = histogramPercentiles(prev, cur); !ok || p.P50 != 3 || math.Abs(p.P99-3.98) > 1e-9 {
 		t.Errorf("mixed bounds: %+v %v", p, ok)
 	}
 
-	for name, c := range map[string][2]Histogram{
-		"no calls":       {{Calls: 5, Buckets: []Bucket{{1, 5}}}, {Calls: 5, Buckets: []Bucket{{1, 5}}}},
-		"reset":          {{Calls: 50, Buckets: []Bucket{{1, 50}}}, {Calls: 5, Buckets: []Bucket{{1, 5}}}},
-		"bucket reset":   {{Calls: 5, Buckets: []Bucket{{1, 5}}}, {Calls: 6, Buckets: []Bucket{{1, 2}, {2, 6}}}},
-		"not cumulative": {{}, {Calls: 9, Buckets: []Bucket{{1, 9}, {2, 3}}}},
+	for name, c := range map[string][2]histogram{
+		"no calls":       {{Calls: 5, Buckets: []bucket{{1, 5}}}, {Calls: 5, Buckets: []bucket{{1, 5}}}},
+		"reset":          {{Calls: 50, Buckets: []bucket{{1, 50}}}, {Calls: 5, Buckets: []bucket{{1, 5}}}},
+		"bucket reset":   {{Calls: 5, Buckets: []bucket{{1, 5}}}, {Calls: 6, Buckets: []bucket{{1, 2}, {2, 6}}}},
+		"not cumulative": {{}, {Calls: 9, Buckets: []bucket{{1, 9}, {2, 3}}}},
 		"empty":          {{}, {}},
 	} {
 		if p, ok := histogramPercentiles(c[0], c[1]); ok {
@@ -70,7 +70,7 @@ func TestParseLatencyHistogramRESP2AndRESP3(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 		get := h["get"]
-		if get.Calls != 20001 || len(get.Buckets) != 3 || get.Buckets[0] != (Bucket{1, 19978}) || get.Buckets[2] != (Bucket{66, 20001}) {
+		if get.Calls != 20001 || len(get.Buckets) != 3 || get.Buckets[0] != (bucket{1, 19978}) || get.Buckets[2] != (bucket{66, 20001}) {
 			t.Errorf("%s: get = %+v", name, get)
 		}
 		if h["set"].Calls != 3 {

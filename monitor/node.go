@@ -55,7 +55,7 @@ type node struct {
 
 	prev       *tickBase // the last tick of the current baseline
 	prevDetail *detailSample
-	prevHist   map[string]Histogram
+	prevHist   map[string]histogram
 
 	lastDetail, lastSlowlog time.Time
 	refused                 map[Panel]refusal

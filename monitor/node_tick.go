@@ -99,7 +99,7 @@ func (n *node) readDetail(ctx context.Context, info Info, cur counters, ownCalls
 	var percentiles map[string]Percentiles
 	if n.available(PanelLatencyHistogram, now) {
 		v, err := n.call(ctx, "latency|histogram", "latency", "histogram")
-		var hist map[string]Histogram
+		var hist map[string]histogram
 		if err == nil {
 			hist, err = parseLatencyHistogram(v)
 		}

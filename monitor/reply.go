@@ -68,18 +68,18 @@ func asInt(v any) (int64, bool) {
 	return 0, false
 }
 
-// Histogram is a command's latency distribution as LATENCY HISTOGRAM reports
+// histogram is a command's latency distribution as LATENCY HISTOGRAM reports
 // it: cumulative counts at increasing bucket bounds.
-type Histogram struct {
+type histogram struct {
 	// Calls is the total number of calls.
 	Calls int64
 	// Buckets are sorted by Usec; each Count is the number of calls that
 	// took at most Usec microseconds.
-	Buckets []Bucket
+	Buckets []bucket
 }
 
-// Bucket is one cumulative bucket of a [Histogram].
-type Bucket struct {
+// bucket is one cumulative bucket of a histogram.
+type bucket struct {
 	// Usec is the bucket's upper bound, in microseconds.
 	Usec int64
 	// Count is the cumulative number of calls up to Usec.
@@ -89,12 +89,12 @@ type Bucket struct {
 // parseLatencyHistogram parses a LATENCY HISTOGRAM reply: command name ->
 // {calls, histogram_usec: {bound: cumulative count}}. Malformed entries are
 // skipped.
-func parseLatencyHistogram(v any) (map[string]Histogram, error) {
+func parseLatencyHistogram(v any) (map[string]histogram, error) {
 	cmds, ok := pairs(v)
 	if !ok {
 		return nil, fmt.Errorf("monitor: unexpected LATENCY HISTOGRAM reply of type %T", v)
 	}
-	out := make(map[string]Histogram, len(cmds))
+	out := make(map[string]histogram, len(cmds))
 	for _, kv := range cmds {
 		name, ok := asString(kv[0])
 		if !ok {
@@ -104,7 +104,7 @@ func parseLatencyHistogram(v any) (map[string]Histogram, error) {
 		if !ok {
 			continue
 		}
-		var h Histogram
+		var h histogram
 		for _, f := range fields {
 			key, _ := asString(f[0])
 			switch key {
@@ -119,7 +119,7 @@ func parseLatencyHistogram(v any) (map[string]Histogram, error) {
 					bound, ok1 := asInt(b[0])
 					count, ok2 := asInt(b[1])
 					if ok1 && ok2 && bound >= 0 && count >= 0 {
-						h.Buckets = append(h.Buckets, Bucket{Usec: bound, Count: count})
+						h.Buckets = append(h.Buckets, bucket{Usec: bound, Count: count})
 					}
 				}
 			}
