@@ -116,7 +116,8 @@ type Alert struct {
 	ID string `json:"id"`
 	// Level is Warn or Critical.
 	Level Level `json:"level"`
-	// Message says what is wrong, with the numbers.
+	// Message says what is wrong, with the numbers. It may quote server
+	// text (an error, the master's address): sanitize before display.
 	Message string `json:"message"`
 }
 

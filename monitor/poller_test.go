@@ -21,8 +21,11 @@ func TestPollerCountsExactlyTheApplicationsCommands(t *testing.T) {
 		t.Fatalf("first tick: %+v %+v", first.Server, first.Health)
 	}
 
-	// Ticks with nothing but the poller itself: zero ops, zero lookups.
-	for i := 0; i < 6; i++ {
+	// Ticks with nothing but the poller itself: zero ops, zero lookups, no
+	// calls of any command (the poller's INFO, LATENCY HISTOGRAM, SLOWLOG
+	// GET and LATENCY LATEST are all its own).
+	detailTicks := 0
+	for i := 0; i < 11; i++ {
 		snap := pollAfter(t, p, clock, time.Second)
 		if !snap.Rates.Valid {
 			t.Fatalf("tick %d: rates not valid", i)
@@ -33,11 +36,23 @@ func TestPollerCountsExactlyTheApplicationsCommands(t *testing.T) {
 		if snap.Rates.HitRateValid {
 			t.Fatalf("tick %d: hit rate without lookups", i)
 		}
+		if snap.DetailAt.Equal(snap.Time) && snap.DetailWindow > 0 {
+			detailTicks++
+			for _, c := range snap.Commands {
+				if c.CallsPerSec != 0 {
+					t.Errorf("tick %d: idle server shows %s at %.2f calls/s (own commands counted)", i, c.Name, c.CallsPerSec)
+				}
+			}
+		}
 		in, out := snap.Rates.NetInPerSec*snap.Rates.Interval.Seconds(), snap.Rates.NetOutPerSec*snap.Rates.Interval.Seconds()
 		t.Logf("idle tick %d: net in %.0f out %.0f bytes", i, in, out)
 		if math.Round(in) != 0 || out > 64 {
 			t.Errorf("tick %d: idle server shows %.0f bytes in, %.0f out (own traffic counted)", i, in, out)
 		}
+	}
+
+	if detailTicks != 2 {
+		t.Fatalf("%d detail ticks with rates, want 2", detailTicks)
 	}
 
 	traffic(t, app, 300, 100)
