@@ -2,6 +2,7 @@ package redistest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -12,7 +13,7 @@ import (
 
 // ErrForbidden is what a guarded client returns instead of sending a
 // forbidden command.
-var ErrForbidden = fmt.Errorf("redistest: command forbidden against a user's server")
+var ErrForbidden = errors.New("redistest: command forbidden against a user's server")
 
 // ForbidDangerous adds a hook to client that fails the test, and refuses to
 // send the command, whenever code under test sends one the safety model
