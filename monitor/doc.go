@@ -1,0 +1,29 @@
+// Package monitor reads a Redis server's health and statistics for the
+// cachescope dashboard and the `cachescope stats` command. It knows nothing
+// about terminals or Bubble Tea: it produces immutable values that a UI only
+// renders.
+//
+// A [Poller] samples one server in tiers so that watching it costs the server
+// about one command per second at the default refresh: every tick one
+// multi-section INFO (also timed for the round-trip latency); every few
+// seconds the command and error statistics (folded into that tick's INFO) and
+// LATENCY HISTOGRAM; every half minute new SLOWLOG entries and LATENCY
+// LATEST. Rates come from deltas between samples, with the poller's own
+// commands subtracted, and are rebaselined when the server restarts or its
+// statistics are reset. Each tick yields a [Snapshot] with rates, time series
+// in fixed-size rings, health, and alerts evaluated against [Thresholds].
+//
+//	p := monitor.NewPoller(rdb, monitor.Options{})
+//	go p.Run(ctx, func(s *monitor.Snapshot) { send(s) })
+//
+// [Sample] is the one-shot form used by `cachescope stats`: two samples an
+// interval apart, so its rates are real; [NewReport] turns the result into a
+// JSON-friendly value and [StatLine] into a `redis-cli --stat`-like line.
+//
+// Everything a server sends is treated as untrusted text: parsing never
+// panics, and strings are passed on unchanged for the UI to sanitize.
+//
+// A poller watches one node. Clusters are a later step: the per-node unit
+// (unexported type node) is what a cluster poller will run once per node
+// and aggregate.
+package monitor

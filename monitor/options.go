@@ -1,0 +1,93 @@
+package monitor
+
+import "time"
+
+// Options configures a [Poller]. The zero value is ready to use: every zero
+// field means its documented default.
+type Options struct {
+	// Interval is the time between ticks; each tick sends one INFO.
+	// 0 means 1s. Values below 100ms are raised to 100ms.
+	Interval time.Duration
+	// DetailInterval is how often the command and error statistics are
+	// refreshed (the commandstats, errorstats and latencystats sections are
+	// added to that tick's INFO, so they cost no extra command) and
+	// LATENCY HISTOGRAM is sent (one command). 0 means 5s. It is never
+	// shorter than Interval.
+	DetailInterval time.Duration
+	// SlowlogInterval is how often SLOWLOG GET and LATENCY LATEST are sent
+	// (two commands). 0 means 30s. It is never shorter than Interval.
+	SlowlogInterval time.Duration
+	// SlowlogCount is how many entries each SLOWLOG GET asks for. 0 means 64.
+	SlowlogCount int
+	// SlowlogKeep is how many slowlog entries snapshots carry, newest
+	// first. 0 means 128.
+	SlowlogKeep int
+	// History is the number of points each time series keeps. 0 means 900
+	// (15 minutes at the default Interval).
+	History int
+	// RTTWindow is how many recent round trips Health's min/avg/max cover.
+	// 0 means 60.
+	RTTWindow int
+	// Timeout bounds each tick's commands. 0 means 2s. The client's own
+	// ReadTimeout also applies; it honours the deadline only when its
+	// ContextTimeoutEnabled option is set.
+	Timeout time.Duration
+	// Thresholds configure the alerts; the zero value means the documented
+	// defaults.
+	Thresholds Thresholds
+	// Addr labels the polled node in snapshots. "" means the client's
+	// address when it is a *redis.Client.
+	Addr string
+}
+
+// Defaults of Options, exported so that a UI can show them.
+const (
+	DefaultInterval        = time.Second
+	DefaultDetailInterval  = 5 * time.Second
+	DefaultSlowlogInterval = 30 * time.Second
+	DefaultSlowlogCount    = 64
+	DefaultSlowlogKeep     = 128
+	DefaultHistory         = 900
+	DefaultRTTWindow       = 60
+	DefaultTimeout         = 2 * time.Second
+	minInterval            = 100 * time.Millisecond
+)
+
+// withDefaults fills the zero fields in one place.
+func (o Options) withDefaults() Options {
+	if o.Interval == 0 {
+		o.Interval = DefaultInterval
+	}
+	if o.Interval < minInterval {
+		o.Interval = minInterval
+	}
+	if o.DetailInterval == 0 {
+		o.DetailInterval = DefaultDetailInterval
+	}
+	if o.DetailInterval < o.Interval {
+		o.DetailInterval = o.Interval
+	}
+	if o.SlowlogInterval == 0 {
+		o.SlowlogInterval = DefaultSlowlogInterval
+	}
+	if o.SlowlogInterval < o.Interval {
+		o.SlowlogInterval = o.Interval
+	}
+	if o.SlowlogCount <= 0 {
+		o.SlowlogCount = DefaultSlowlogCount
+	}
+	if o.SlowlogKeep <= 0 {
+		o.SlowlogKeep = DefaultSlowlogKeep
+	}
+	if o.History <= 0 {
+		o.History = DefaultHistory
+	}
+	if o.RTTWindow <= 0 {
+		o.RTTWindow = DefaultRTTWindow
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	o.Thresholds = o.Thresholds.withDefaults()
+	return o
+}
