@@ -83,7 +83,7 @@ func Start(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, binary: bin, Dir: cfg.Dir}
 	if s.Dir == "" {
-		d, err := os.MkdirTemp("", "redistest-")
+		d, err := os.MkdirTemp("", "cachescope-redis-")
 		if err != nil {
 			return nil, err
 		}
