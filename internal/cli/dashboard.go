@@ -9,6 +9,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
 	"github.com/cachescope/cachescope/internal/connect"
@@ -64,6 +65,9 @@ func runUI(ctx context.Context, d *Deps, s uiSession) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// go-redis logs dial failures to stderr, which would scribble over the
+	// screen the dashboard draws; send them to the log file instead.
+	redis.SetLogger(redisLogger{s.logger})
 
 	poller := monitor.NewPoller(s.target.Client, monitor.Options{Interval: s.refresh, Addr: s.target.Display})
 	// The channel holds only the newest snapshot: when the UI falls behind,
@@ -101,6 +105,13 @@ func runUI(ctx context.Context, d *Deps, s uiSession) error {
 		return fmt.Errorf("dashboard: %w", err)
 	}
 	return nil
+}
+
+// redisLogger routes go-redis' own log lines to slog.
+type redisLogger struct{ l *slog.Logger }
+
+func (r redisLogger) Printf(_ context.Context, format string, v ...any) {
+	r.l.Warn("go-redis: " + fmt.Sprintf(format, v...))
 }
 
 // redactSnapshot returns the snapshot with secrets removed from its error
