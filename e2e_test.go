@@ -70,8 +70,8 @@ func TestEndToEndDashboard(t *testing.T) {
 	tm.WaitText("Commands", 5*time.Second)
 	tm.Send("q")
 	tm.WaitFor("the program to exit", 10*time.Second, func(string) bool {
-		dead, _ := tm.Exited()
-		return dead
+		dead, status := tm.Exited()
+		return dead && status != ""
 	})
 	if _, status := tm.Exited(); status != "0" {
 		t.Fatalf("exit status %s", status)
