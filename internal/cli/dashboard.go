@@ -3,13 +3,10 @@ package cli
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
-	"os"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
 	"github.com/cachescope/cachescope/internal/connect"
@@ -37,13 +34,8 @@ func runDashboard(cmd *cobra.Command, d *Deps, cf *connFlags, df *dashboardFlags
 	}
 	defer target.Client.Close()
 	write, reason := connect.WriteMode(target, cf.write, cf.readOnly)
-	logger, closeLog, err := openLog(cf.logFile)
-	if err != nil {
-		return err
-	}
-	defer closeLog()
 	return runUI(ctx, d, uiSession{
-		target: target, write: write, reason: reason, refresh: df.refresh, logger: logger,
+		target: target, write: write, reason: reason, refresh: df.refresh, logger: d.logger,
 	})
 }
 
@@ -65,9 +57,6 @@ func runUI(ctx context.Context, d *Deps, s uiSession) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	// go-redis logs dial failures to stderr, which would scribble over the
-	// screen the dashboard draws; send them to the log file instead.
-	redis.SetLogger(redisLogger{s.logger})
 
 	poller := monitor.NewPoller(s.target.Client, monitor.Options{Interval: s.refresh, Addr: s.target.Display})
 	// The channel holds only the newest snapshot: when the UI falls behind,
@@ -107,13 +96,6 @@ func runUI(ctx context.Context, d *Deps, s uiSession) error {
 	return nil
 }
 
-// redisLogger routes go-redis' own log lines to slog.
-type redisLogger struct{ l *slog.Logger }
-
-func (r redisLogger) Printf(_ context.Context, format string, v ...any) {
-	r.l.Warn("go-redis: " + fmt.Sprintf(format, v...))
-}
-
 // redactSnapshot returns the snapshot with secrets removed from its error
 // text. Snapshots are immutable, so it copies when it changes anything.
 func redactSnapshot(s *monitor.Snapshot, t *connect.Target) *monitor.Snapshot {
@@ -136,16 +118,4 @@ func recoverTo(logger *slog.Logger, cancel context.CancelFunc) {
 		logger.Error("background goroutine panicked", "panic", r)
 		cancel()
 	}
-}
-
-// openLog opens --log-file, or discards logs when it is empty.
-func openLog(path string) (*slog.Logger, func(), error) {
-	if path == "" {
-		return slog.New(slog.NewTextHandler(io.Discard, nil)), func() {}, nil
-	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return nil, nil, usagef("--log-file: %v", err)
-	}
-	return slog.New(slog.NewTextHandler(f, nil)), func() { _ = f.Close() }, nil
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/cachescope/cachescope/internal/demo"
 )
 
-func newDemoCmd(d *Deps, cf *connFlags, df *dashboardFlags) *cobra.Command {
+func newDemoCmd(d *Deps, df *dashboardFlags) *cobra.Command {
 	var embedded bool
 	cmd := &cobra.Command{
 		Use:   "demo",
@@ -18,13 +18,9 @@ func newDemoCmd(d *Deps, cf *connFlags, df *dashboardFlags) *cobra.Command {
 port, without persistence; or an embedded server when there is none), runs a
 shop-like workload through cachecore against it, and opens the dashboard on
 it in write mode. Quitting stops everything it started and removes its files.`,
-		Args: cobra.NoArgs,
+		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			logger, closeLog, err := openLog(cf.logFile)
-			if err != nil {
-				return err
-			}
-			defer closeLog()
+			logger := d.logger
 			ctx := cmd.Context()
 			dm, err := demo.Start(ctx, demo.Options{Embedded: embedded, Logger: logger})
 			if err != nil {

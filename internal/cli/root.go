@@ -4,11 +4,14 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
 	"github.com/cachescope/cachescope/internal/connect"
@@ -29,6 +32,43 @@ type Deps struct {
 	Stdin   io.Reader
 	Stdout  io.Writer
 	Stderr  io.Writer
+
+	logger   *slog.Logger
+	closeLog func()
+}
+
+// openLog sets up --log-file (or discards logs), and sends go-redis' own
+// log lines there too: by default it prints them to stderr, which would
+// scribble over the dashboard and clutter a script's output.
+func (d *Deps) openLog(path string) error {
+	d.logger, d.closeLog = slog.New(slog.DiscardHandler), func() {}
+	if path != "" {
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return usagef("--log-file: %v", err)
+		}
+		d.logger, d.closeLog = slog.New(slog.NewTextHandler(f, nil)), func() { _ = f.Close() }
+	}
+	redis.SetLogger(redisLogger{d.logger})
+	return nil
+}
+
+// redisLogger routes go-redis' log lines to slog.
+type redisLogger struct{ l *slog.Logger }
+
+func (r redisLogger) Printf(_ context.Context, format string, v ...any) {
+	r.l.Warn("go-redis: " + fmt.Sprintf(format, v...))
+}
+
+// args wraps a cobra argument validator so its complaints exit with
+// ExitUsage.
+func args(v cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, a []string) error {
+		if err := v(cmd, a); err != nil {
+			return usageError{err}
+		}
+		return nil
+	}
 }
 
 // usageError marks an error that exits with ExitUsage.
@@ -82,9 +122,13 @@ REDIS_PORT); the password comes from the URL, REDISCLI_AUTH,
 REDIS_PASSWORD or --askpass, never from a flag. Writes are allowed on a
 server on this machine and refused elsewhere unless --write is given.`,
 		Version:       d.Version,
-		Args:          cobra.NoArgs,
+		Args:          args(cobra.NoArgs),
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		PersistentPreRunE: func(*cobra.Command, []string) error {
+			return d.openLog(cf.logFile)
+		},
+		PersistentPostRun: func(*cobra.Command, []string) { d.closeLog() },
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runDashboard(cmd, d, &cf, &df)
 		},
@@ -92,6 +136,6 @@ server on this machine and refused elsewhere unless --write is given.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	cf.register(root)
 	df.register(root)
-	root.AddCommand(newStatsCmd(d, &cf), newDemoCmd(d, &cf, &df))
+	root.AddCommand(newStatsCmd(d, &cf), newDemoCmd(d, &df))
 	return root
 }

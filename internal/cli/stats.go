@@ -28,7 +28,7 @@ and prints a summary (or JSON with --json). With --watch it prints one line
 per interval, like redis-cli --stat, until interrupted.
 
 Exit status: 0 ok, 1 server unreachable or error, 2 usage.`,
-		Args: cobra.NoArgs,
+		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if interval <= 0 {
 				return usagef("--interval must be positive")
@@ -134,8 +134,8 @@ func watchStats(ctx context.Context, w io.Writer, rdb redis.UniversalClient, int
 		}
 		fmt.Fprintln(w, redact(monitor.StatLine(s)))
 	})
-	if errors.Is(err, context.Canceled) {
-		return nil
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return nil // interrupted: the normal end of --watch
 	}
 	return err
 }

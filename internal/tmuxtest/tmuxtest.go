@@ -51,7 +51,9 @@ func (s *Session) tmux(args ...string) string {
 func (s *Session) Screen() string { return s.tmux("capture-pane", "-p", "-t", s.name) }
 
 // Send sends keys, in tmux send-keys syntax ("q", "Enter", "Escape").
-func (s *Session) Send(keys ...string) { s.tmux(append([]string{"send-keys", "-t", s.name}, keys...)...) }
+func (s *Session) Send(keys ...string) {
+	s.tmux(append([]string{"send-keys", "-t", s.name}, keys...)...)
+}
 
 // Type sends text literally.
 func (s *Session) Type(text string) { s.tmux("send-keys", "-t", s.name, "-l", text) }
