@@ -99,6 +99,9 @@ func sparkline(values []float64, width int, lo, hi float64) string {
 // sizes are never negative) to a little above the largest value, so the
 // line does not ride the top edge. A flat series gets a range of 1.
 func scale(values []float64, n int) (lo, hi float64) {
+	if n < 0 {
+		n = 0
+	}
 	if len(values) > n {
 		values = values[len(values)-n:]
 	}

@@ -110,3 +110,12 @@ func fmtMicros(us float64) string {
 	}
 	return fmtDuration(time.Duration(us * float64(time.Microsecond)))
 }
+
+// fmtAge renders how long ago something happened, to a tenth of a second
+// under ten seconds.
+func fmtAge(d time.Duration) string {
+	if d < 10*time.Second {
+		return fmt.Sprintf("%.1fs", max(0, d.Seconds()))
+	}
+	return fmtDuration(d.Truncate(time.Second))
+}

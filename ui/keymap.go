@@ -30,7 +30,7 @@ type KeyMap struct {
 
 // ShortHelp is the one-line help of the status bar.
 func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.NextView, k.GotoView, k.Command, k.Help, k.Quit}
+	return []key.Binding{k.Help, k.Command, k.Quit}
 }
 
 // FullHelp is the help overlay, in columns.

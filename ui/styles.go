@@ -39,8 +39,8 @@ type Styles struct {
 	CmdPrompt  lipgloss.Style
 	Suggestion lipgloss.Style
 
-	// Series colors, one per chart.
-	Ops, HitRate, Memory, Evicted, Expired, Network color.Color
+	// Chart series, one color each.
+	Ops, HitRate, Memory, Evicted, Expired, Network lipgloss.Style
 }
 
 // NewStyles builds the styles for a dark or a light background.
@@ -84,7 +84,8 @@ func NewStyles(isDark bool) Styles {
 	s.HelpDesc = lipgloss.NewStyle().Foreground(muted)
 	s.CmdPrompt = lipgloss.NewStyle().Foreground(accent).Bold(true)
 	s.Suggestion = lipgloss.NewStyle().Foreground(muted)
-	s.Ops, s.HitRate, s.Memory = accent, green, purple
-	s.Evicted, s.Expired, s.Network = red, yellow, orange
+	line := func(c color.Color) lipgloss.Style { return lipgloss.NewStyle().Foreground(c) }
+	s.Ops, s.HitRate, s.Memory = line(accent), line(green), line(purple)
+	s.Evicted, s.Expired, s.Network = line(red), line(yellow), line(orange)
 	return s
 }

@@ -83,7 +83,7 @@ func Start(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, binary: bin, Dir: cfg.Dir}
 	if s.Dir == "" {
-		d, err := os.MkdirTemp("", "redistest-")
+		d, err := os.MkdirTemp("", "cachescope-redis-")
 		if err != nil {
 			return nil, err
 		}
@@ -259,7 +259,7 @@ func (s *Server) logTail() string {
 	return strings.Join(lines, " | ")
 }
 
-// ping sends an inline PING and expects +PONG, without a client library, so
+// ping sends an inline PING and expects +PONG (or NOAUTH), without a client library, so
 // readiness does not depend on the code under test.
 func ping(addr string) error {
 	conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
@@ -275,8 +275,10 @@ func ping(addr string) error {
 	if err != nil {
 		return err
 	}
-	if !strings.HasPrefix(line, "+PONG") {
-		return fmt.Errorf("unexpected reply %q", strings.TrimSpace(line))
+	// A server that wants a password (NOAUTH) is up and serving too; one
+	// still loading its data is not.
+	if strings.HasPrefix(line, "+PONG") || strings.HasPrefix(line, "-NOAUTH") {
+		return nil
 	}
-	return nil
+	return fmt.Errorf("unexpected reply %q", strings.TrimSpace(line))
 }

@@ -1,0 +1,121 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/spf13/cobra"
+
+	"github.com/cachescope/cachescope/internal/connect"
+	"github.com/cachescope/cachescope/monitor"
+	"github.com/cachescope/cachescope/ui"
+)
+
+// dashboardFlags tune the dashboard.
+type dashboardFlags struct {
+	refresh time.Duration
+}
+
+func (f *dashboardFlags) register(cmd *cobra.Command) {
+	cmd.PersistentFlags().DurationVar(&f.refresh, "refresh", monitor.DefaultInterval, "dashboard refresh interval (one INFO per refresh)")
+}
+
+func runDashboard(cmd *cobra.Command, d *Deps, cf *connFlags, df *dashboardFlags) error {
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	target, err := cf.open(ctx, d)
+	if err != nil {
+		return err
+	}
+	defer target.Client.Close()
+	write, reason := connect.WriteMode(target, cf.write, cf.readOnly)
+	return runUI(ctx, d, uiSession{
+		target: target, write: write, reason: reason, refresh: df.refresh, logger: d.logger,
+	})
+}
+
+// uiSession is everything the dashboard needs to run against one target.
+type uiSession struct {
+	target   *connect.Target
+	write    bool
+	reason   string
+	refresh  time.Duration
+	logger   *slog.Logger
+	embedded bool
+}
+
+// runUI polls the target in the background and runs the Bubble Tea
+// program until the user quits.
+func runUI(ctx context.Context, d *Deps, s uiSession) error {
+	if s.refresh <= 0 {
+		return usagef("--refresh must be positive")
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	poller := monitor.NewPoller(s.target.Client, monitor.Options{Interval: s.refresh, Addr: s.target.Display})
+	// The channel holds only the newest snapshot: when the UI falls behind,
+	// an older one is dropped rather than queued.
+	snaps := make(chan *monitor.Snapshot, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer recoverTo(s.logger, cancel)
+		_ = poller.Run(ctx, func(snap *monitor.Snapshot) {
+			snap = redactSnapshot(snap, s.target)
+			select {
+			case snaps <- snap:
+			default:
+				select {
+				case <-snaps:
+				default:
+				}
+				snaps <- snap
+			}
+		})
+	}()
+
+	app := ui.New(ui.Options{
+		Keys: d.Keys,
+		Conn: ui.ConnInfo{Display: s.target.Display, Mode: s.target.Mode, Write: s.write,
+			ReadOnlyReason: s.reason, Embedded: s.embedded},
+		Snapshots: snaps,
+	})
+	p := tea.NewProgram(app, tea.WithContext(ctx), tea.WithInput(d.Stdin), tea.WithOutput(d.Stdout))
+	_, err := p.Run()
+	cancel()
+	<-done
+	if err != nil && ctx.Err() == nil {
+		return fmt.Errorf("dashboard: %w", err)
+	}
+	return nil
+}
+
+// redactSnapshot returns the snapshot with secrets removed from its error
+// text. Snapshots are immutable, so it copies when it changes anything.
+func redactSnapshot(s *monitor.Snapshot, t *connect.Target) *monitor.Snapshot {
+	if s.Health.Error == "" {
+		return s
+	}
+	red := t.Redact(s.Health.Error)
+	if red == s.Health.Error {
+		return s
+	}
+	c := *s
+	c.Health.Error = red
+	return &c
+}
+
+// recoverTo turns a panic in a background goroutine into a logged error
+// and a clean shutdown, so the terminal is restored instead of left raw.
+func recoverTo(logger *slog.Logger, cancel context.CancelFunc) {
+	if r := recover(); r != nil {
+		logger.Error("background goroutine panicked", "panic", r)
+		cancel()
+	}
+}

@@ -1,0 +1,141 @@
+// Package cli is cachescope's command line: the dashboard (the root
+// command) and the headless subcommands for scripts. main.go hands it the
+// key map and the version; everything else is here.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/spf13/cobra"
+
+	"github.com/cachescope/cachescope/internal/connect"
+	"github.com/cachescope/cachescope/ui"
+)
+
+// Exit codes.
+const (
+	ExitOK    = 0
+	ExitError = 1 // the server is unreachable, or a command failed
+	ExitUsage = 2 // bad flags or arguments, or a refused confirmation
+)
+
+// Deps are what main provides.
+type Deps struct {
+	Keys    ui.KeyMap
+	Version string
+	Stdin   io.Reader
+	Stdout  io.Writer
+	Stderr  io.Writer
+
+	logger   *slog.Logger
+	closeLog func()
+}
+
+// openLog sets up --log-file (or discards logs), and sends go-redis' own
+// log lines there too: by default it prints them to stderr, which would
+// scribble over the dashboard and clutter a script's output.
+func (d *Deps) openLog(path string) error {
+	d.logger, d.closeLog = slog.New(slog.DiscardHandler), func() {}
+	if path != "" {
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return usagef("--log-file: %v", err)
+		}
+		d.logger, d.closeLog = slog.New(slog.NewTextHandler(f, nil)), func() { _ = f.Close() }
+	}
+	redis.SetLogger(redisLogger{d.logger})
+	return nil
+}
+
+// redisLogger routes go-redis' log lines to slog.
+type redisLogger struct{ l *slog.Logger }
+
+func (r redisLogger) Printf(_ context.Context, format string, v ...any) {
+	r.l.Warn("go-redis: " + fmt.Sprintf(format, v...))
+}
+
+// args wraps a cobra argument validator so its complaints exit with
+// ExitUsage.
+func args(v cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, a []string) error {
+		if err := v(cmd, a); err != nil {
+			return usageError{err}
+		}
+		return nil
+	}
+}
+
+// usageError marks an error that exits with ExitUsage.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// Execute runs the command line and returns the exit code.
+func Execute(d Deps, args []string) int {
+	if d.Stdin == nil {
+		d.Stdin = os.Stdin
+	}
+	if d.Stdout == nil {
+		d.Stdout = os.Stdout
+	}
+	if d.Stderr == nil {
+		d.Stderr = os.Stderr
+	}
+	root := newRoot(&d)
+	root.SetArgs(args)
+	root.SetIn(d.Stdin)
+	root.SetOut(d.Stdout)
+	root.SetErr(d.Stderr)
+	err := root.Execute()
+	if err == nil {
+		return ExitOK
+	}
+	fmt.Fprintln(d.Stderr, "cachescope:", err)
+	var ue usageError
+	if errors.As(err, &ue) || errors.Is(err, connect.ErrUsage) {
+		return ExitUsage
+	}
+	return ExitError
+}
+
+func newRoot(d *Deps) *cobra.Command {
+	var cf connFlags
+	var df dashboardFlags
+	root := &cobra.Command{
+		Use:   "cachescope",
+		Short: "Watch and act on a Redis cache, safely",
+		Long: `cachescope shows a Redis cache live: hit rate, memory, evictions, slow
+commands and alerts. Run it with no command for the dashboard, or try
+"cachescope demo" to see it on an embedded server with a realistic workload.
+
+Connect with --url (or REDIS_URL), or --host/--port (REDIS_HOST,
+REDIS_PORT); the password comes from the URL, REDISCLI_AUTH,
+REDIS_PASSWORD or --askpass, never from a flag. Writes are allowed on a
+server on this machine and refused elsewhere unless --write is given.`,
+		Version:       d.Version,
+		Args:          args(cobra.NoArgs),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(*cobra.Command, []string) error {
+			return d.openLog(cf.logFile)
+		},
+		PersistentPostRun: func(*cobra.Command, []string) { d.closeLog() },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runDashboard(cmd, d, &cf, &df)
+		},
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	cf.register(root)
+	df.register(root)
+	root.AddCommand(newStatsCmd(d, &cf), newDemoCmd(d, &df))
+	return root
+}
