@@ -5,10 +5,11 @@
 //
 // A [Poller] samples one server in tiers so that watching it costs the server
 // about one command per second at the default refresh: every second one
-// multi-section INFO (also timed for the round-trip latency); every five
+// multi-section INFO (also timed for the round-trip latency); every ten
 // seconds the command and error statistics (that tick's INFO is INFO all, at
 // no extra command) and LATENCY HISTOGRAM; every thirty seconds new SLOWLOG
-// entries and LATENCY LATEST. That is 1 + 1/5 + 2/30 ≈ 1.27 commands a second. Rates come from deltas between samples, with the poller's own
+// entries and LATENCY LATEST. That is 1 + 1/10 + 2/30 ≈ 1.17 commands a
+// second. Rates come from deltas between samples, with the poller's own
 // commands subtracted, and are rebaselined when the server restarts or its
 // statistics are reset. Each tick yields a [Snapshot] with rates, time series
 // in fixed-size rings, health, and alerts evaluated against [Thresholds].

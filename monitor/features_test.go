@@ -124,7 +124,7 @@ func TestEvictionsMemoryAndPercentiles(t *testing.T) {
 		t.Errorf("evicting for %v", snap.Window.EvictingFor)
 	}
 
-	// The detail tick at 5s has windowed percentiles for SET.
+	// The next detail tick has windowed percentiles for SET.
 	detail := pollAfter(t, p, clock, 0)
 	for detail.DetailWindow == 0 {
 		fill()

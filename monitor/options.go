@@ -11,7 +11,7 @@ type Options struct {
 	// DetailInterval is how often the command and error statistics are
 	// refreshed (that tick's INFO is INFO all, which has the commandstats,
 	// errorstats and latencystats sections, so they cost no extra command)
-	// and LATENCY HISTOGRAM is sent (one command). 0 means 5s. It is never
+	// and LATENCY HISTOGRAM is sent (one command). 0 means 10s. It is never
 	// shorter than Interval.
 	DetailInterval time.Duration
 	// SlowlogInterval is how often SLOWLOG GET and LATENCY LATEST are sent
@@ -46,7 +46,7 @@ type Options struct {
 // Defaults of Options, exported so that a UI can show them.
 const (
 	DefaultInterval        = time.Second
-	DefaultDetailInterval  = 5 * time.Second
+	DefaultDetailInterval  = 10 * time.Second
 	DefaultSlowlogInterval = 30 * time.Second
 	DefaultSlowlogCount    = 64
 	DefaultSlowlogKeep     = 128

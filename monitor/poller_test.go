@@ -25,7 +25,8 @@ func TestPollerCountsExactlyTheApplicationsCommands(t *testing.T) {
 	// calls of any command (the poller's INFO, LATENCY HISTOGRAM, SLOWLOG
 	// GET and LATENCY LATEST are all its own).
 	detailTicks := 0
-	for i := 0; i < 11; i++ {
+	idleTicks := 2*int(DefaultDetailInterval/time.Second) + 1
+	for i := 0; i < idleTicks; i++ {
 		snap := pollAfter(t, p, clock, time.Second)
 		if !snap.Rates.Valid {
 			t.Fatalf("tick %d: rates not valid", i)

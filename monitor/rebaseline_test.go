@@ -4,7 +4,6 @@ import (
 	"context"
 	"math"
 	"testing"
-	"time"
 )
 
 // checkSane fails on any negative or non-finite rate.
@@ -43,7 +42,7 @@ func TestRatesAcrossRestart(t *testing.T) {
 	// A lot of traffic first, so the counters are far above where a fresh
 	// process starts.
 	traffic(t, app, 20000, 5000)
-	before := pollAfter(t, p, clock, 5*time.Second) // a detail tick too
+	before := pollAfter(t, p, clock, DefaultDetailInterval) // a detail tick too
 	if math.Round(opsIn(before.Rates)) != 25000 || len(before.Commands) == 0 {
 		t.Fatalf("before restart: ops %.0f, %d commands", opsIn(before.Rates), len(before.Commands))
 	}
@@ -57,7 +56,7 @@ func TestRatesAcrossRestart(t *testing.T) {
 	}
 	traffic(t, app, 1, 0)
 
-	restarted := pollAfter(t, p, clock, 5*time.Second)
+	restarted := pollAfter(t, p, clock, DefaultDetailInterval)
 	checkSane(t, "restart tick", restarted)
 	if !restarted.Health.Up || restarted.Server.RunID == oldRunID {
 		t.Fatalf("restart tick: up=%v run_id %q (was %q) err=%q", restarted.Health.Up, restarted.Server.RunID, oldRunID, restarted.Health.Error)
@@ -70,7 +69,7 @@ func TestRatesAcrossRestart(t *testing.T) {
 	}
 
 	traffic(t, app, 70, 30)
-	after := pollAfter(t, p, clock, 5*time.Second)
+	after := pollAfter(t, p, clock, DefaultDetailInterval)
 	checkSane(t, "after restart", after)
 	if !after.Rates.Valid || math.Round(opsIn(after.Rates)) != 100 || after.Rates.Hits != 70 || after.Rates.Misses != 30 {
 		t.Errorf("after restart: valid=%v ops=%.1f hits=%d misses=%d", after.Rates.Valid, opsIn(after.Rates), after.Rates.Hits, after.Rates.Misses)
@@ -91,7 +90,7 @@ func TestRatesAcrossResetstat(t *testing.T) {
 
 	pollAfter(t, p, clock, 0)
 	traffic(t, app, 20000, 5000)
-	before := pollAfter(t, p, clock, 5*time.Second)
+	before := pollAfter(t, p, clock, DefaultDetailInterval)
 	if math.Round(opsIn(before.Rates)) != 25000 {
 		t.Fatalf("before reset: %.0f ops", opsIn(before.Rates))
 	}
@@ -99,7 +98,7 @@ func TestRatesAcrossResetstat(t *testing.T) {
 		t.Fatal(err)
 	}
 	traffic(t, app, 10, 10)
-	reset := pollAfter(t, p, clock, 5*time.Second)
+	reset := pollAfter(t, p, clock, DefaultDetailInterval)
 	checkSane(t, "reset tick", reset)
 	if reset.Rates.Valid {
 		t.Errorf("reset tick has rates %+v; counters going down must rebaseline", reset.Rates)
@@ -109,7 +108,7 @@ func TestRatesAcrossResetstat(t *testing.T) {
 	}
 
 	traffic(t, app, 40, 10)
-	after := pollAfter(t, p, clock, 5*time.Second)
+	after := pollAfter(t, p, clock, DefaultDetailInterval)
 	checkSane(t, "after reset", after)
 	if !after.Rates.Valid || math.Round(opsIn(after.Rates)) != 50 || after.Rates.Hits != 40 || after.Rates.Misses != 10 {
 		t.Errorf("after reset: valid=%v ops=%.1f hits=%d misses=%d", after.Rates.Valid, opsIn(after.Rates), after.Rates.Hits, after.Rates.Misses)

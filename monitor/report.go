@@ -5,7 +5,8 @@ import (
 	"math"
 	"strings"
 	"time"
-	"unicode"
+
+	"github.com/cachescope/cachescope/internal/sanitize"
 )
 
 // Report is the JSON-friendly summary of a snapshot that `cachescope stats
@@ -122,7 +123,7 @@ func StatHeader() string {
 // characters escaped since the error text may come from the server.
 func StatLine(s *Snapshot) string {
 	if !s.Health.Up {
-		return "DOWN: " + Visible(s.Health.Error)
+		return "DOWN: " + sanitize.Line(s.Health.Error)
 	}
 	hit, ops, evict, expire, in, out := "-", "-", "-", "-", "-", "-"
 	if r := s.Rates; r.Valid {
@@ -160,27 +161,4 @@ func FormatBytes(n int64) string {
 		}
 	}
 	return fmt.Sprintf("%dB", n) // unreachable
-}
-
-// Visible returns s with control characters and invalid UTF-8 escaped
-// (\x1b, \n, \u0085...), so text a server sent cannot drive the terminal.
-func Visible(s string) string {
-	var b strings.Builder
-	for i, r := range s {
-		switch {
-		case r == unicode.ReplacementChar && isInvalidAt(s, i):
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Bidi_Control, r):
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-func isInvalidAt(s string, i int) bool {
-	return !strings.HasPrefix(s[i:], "\xef\xbf\xbd")
 }
