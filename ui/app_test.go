@@ -3,6 +3,7 @@ package ui
 import (
 	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -239,3 +240,23 @@ func isQuit(cmd tea.Cmd) bool {
 }
 
 func itoa(n int) string { return groupThousands(int64(n)) }
+
+func TestPanelsTheServerDoesNotReport(t *testing.T) {
+	a := New(Options{Keys: testKeyMap(), Now: func() time.Time { return testNow }, Location: time.UTC,
+		Conn: ConnInfo{Display: "127.0.0.1:1 (embedded demo)", Write: true, Embedded: true}})
+	a.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	snap := fakeSnapshot(30)
+	// What the embedded server's INFO has: clients and a few stats.
+	snap.Info = monitor.ParseInfo("# Clients\r\nconnected_clients:3\r\n# Stats\r\ntotal_connections_received:9\r\ntotal_commands_processed:1234\r\n")
+	a.Update(SnapshotMsg{Snap: snap})
+	got := stripANSI(render(a))
+	if n := strings.Count(got, "not reported by the embedded server"); n != 4 {
+		t.Fatalf("%d boxes say not reported, want 4 (hit rate, memory, evictions, network):\n%s", n, got)
+	}
+	if !strings.Contains(got, "ops/s 1,234") || !strings.Contains(got, "keys per database not reported") {
+		t.Fatalf("reported panels missing:\n%s", got)
+	}
+	if strings.Contains(got, "uptime") {
+		t.Fatal("uptime shown although the server does not report it")
+	}
+}

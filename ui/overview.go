@@ -65,10 +65,12 @@ func (o *overview) healthLine(s *monitor.Snapshot) string {
 		st.Up.Render("● UP"),
 		label(st, "rtt", fmtDuration(h.RTT)) + st.Muted.Render(fmt.Sprintf(" (min %s avg %s max %s)",
 			fmtDuration(h.RTTMin), fmtDuration(h.RTTAvg), fmtDuration(h.RTTMax))),
-		label(st, "uptime", fmtDuration(s.Server.Uptime)),
-		label(st, "clients", fmtCount(float64(s.Clients.Connected))) + blocked(st, s.Clients.Blocked),
 	}
-	if s.Rates.Valid {
+	if o.reported(s, "uptime_in_seconds") {
+		parts = append(parts, label(st, "uptime", fmtDuration(s.Server.Uptime)))
+	}
+	parts = append(parts, label(st, "clients", fmtCount(float64(s.Clients.Connected)))+blocked(st, s.Clients.Blocked))
+	if s.Rates.Valid && o.reported(s, "used_cpu_sys") {
 		parts = append(parts, label(st, "cpu", fmt.Sprintf("%.1f%%", s.Rates.CPUPercent)))
 	}
 	if s.Replication.Role != "" {
@@ -115,7 +117,10 @@ func (o *overview) keyspaceLine(s *monitor.Snapshot) string {
 		parts = append(parts, fmt.Sprintf("db%d %s %s", db.DB, groupThousands(db.Keys),
 			st.Muted.Render("("+groupThousands(db.Expires)+" with ttl)")))
 	}
-	if len(s.Keyspace) == 0 {
+	switch {
+	case len(s.Info.Fields) > 0 && !s.Info.Has("keyspace"):
+		return fitCells(" "+st.Muted.Render("keys per database not reported by this server"), o.width)
+	case len(s.Keyspace) == 0:
 		parts = append(parts, st.Muted.Render("no keys"))
 	}
 	return fitCells(" "+strings.Join(parts, "   "), o.width)
@@ -236,7 +241,42 @@ func (o *overview) chartBoxes(s *monitor.Snapshot) []chartBox {
 			series{"connected", h.Clients, st.Ops, fmtCount},
 			series{"blocked", h.BlockedClients, st.Evicted, fmtCount}), w, ht)
 	}
-	return []chartBox{ops, hit, mem, churn, net, clients}
+	boxes := []chartBox{ops, hit, mem, churn, net, clients}
+	// Each box needs one INFO field; a server that does not report it (the
+	// embedded demo server, some proxies) gets a note instead of a flat line.
+	needs := []string{"total_commands_processed", "keyspace_hits", "used_memory", "evicted_keys",
+		"total_net_input_bytes", "connected_clients"}
+	titles := []string{"ops/s", "hit rate", "memory", "evicted/s · expired/s", "network", "clients"}
+	for i := range boxes {
+		if o.reported(s, needs[i]) {
+			continue
+		}
+		title := titles[i]
+		boxes[i] = func(w, ht int) string { return st.box(title, o.notReported(w-2), w, ht) }
+	}
+	return boxes
+}
+
+// reported tells whether the server's INFO has field. Before the first
+// INFO everything counts as reported (the charts say "no data yet").
+func (o *overview) reported(s *monitor.Snapshot, field string) bool {
+	if len(s.Info.Fields) == 0 {
+		return true
+	}
+	_, ok := s.Info.Get(field)
+	return ok
+}
+
+func (o *overview) notReported(width int) string {
+	msg := "not reported by this server"
+	if o.ctx.Conn.Embedded {
+		msg = "not reported by the embedded server\n(install redis-server for the full demo)"
+	}
+	lines := strings.Split(msg, "\n")
+	for i, l := range lines {
+		lines[i] = o.ctx.Styles.Muted.Render(fitCells("  "+l, width))
+	}
+	return "\n" + strings.Join(lines, "\n")
 }
 
 func (o *overview) rate(v float64, valid bool) string {

@@ -50,6 +50,10 @@ func (s *Session) tmux(args ...string) string {
 // Screen returns the visible screen as text.
 func (s *Session) Screen() string { return s.tmux("capture-pane", "-p", "-t", s.name) }
 
+// ScreenANSI returns the visible screen with its colors and attributes as
+// escape sequences.
+func (s *Session) ScreenANSI() string { return s.tmux("capture-pane", "-p", "-e", "-t", s.name) }
+
 // Send sends keys, in tmux send-keys syntax ("q", "Enter", "Escape").
 func (s *Session) Send(keys ...string) {
 	s.tmux(append([]string{"send-keys", "-t", s.name}, keys...)...)
