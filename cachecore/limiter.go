@@ -29,8 +29,8 @@ const (
 	// server's clock (multiples of Period since 2020-01-01 00:00 UTC) and
 	// admits at most Rate units per window. Exact per window, but a client
 	// can spend a window's quota at its end and the next window's at its
-	// start: up to 2*Rate units in a short burst across a boundary. It is
-	// the cheapest algorithm.
+	// start: up to 2*Rate units within moments across a boundary. Its
+	// script does the least work.
 	FixedWindow
 
 	// SlidingWindow is the weighted two-window counter: a request at
@@ -41,10 +41,11 @@ const (
 	// and is admitted when estimate+n <= Rate. It never admits more than
 	// Rate units in one aligned window (like FixedWindow), and in any
 	// interval of length t <= Period it admits at most Rate*(1+t/Period)
-	// units, so always fewer than 2*Rate in any Period (FixedWindow reaches
-	// 2*Rate in a burst of any length). The estimate is exact when the
-	// previous window's requests were spread evenly over it; the bound is
-	// reached only when they were bunched at its end.
+	// units, so always fewer than 2*Rate in any Period and close to Rate
+	// over short intervals (where FixedWindow can admit 2*Rate). The
+	// estimate is exact when the previous window's requests were spread
+	// evenly over it; the bound is reached only when they were bunched at
+	// its end.
 	SlidingWindow
 )
 
@@ -141,7 +142,7 @@ var (
 const (
 	limiterDefaultPrefix   = "ratelimit"
 	limiterDefaultMaxNames = 100
-	limiterDefaultInFlight = 8
+	limiterDefaultInFlight = 4
 	limiterMaxCount        = 1 << 40
 	limiterMinPeriod       = time.Millisecond
 	limiterMaxPeriod       = 366 * 24 * time.Hour
@@ -171,7 +172,7 @@ type LimiterOptions struct {
 	// that turns many round trips into few, and below the bound calls go
 	// straight away, unchanged. A waiting call still returns at its ctx's
 	// deadline, but the pipeline it joins does not carry its ctx's values
-	// (tracing spans). 0 means 8; a negative value turns batching off, so
+	// (tracing spans). 0 means 4; a negative value turns batching off, so
 	// every call is its own EVALSHA.
 	MaxInFlight int
 }
