@@ -181,12 +181,15 @@ type LimiterOptions struct {
 // number of processes share one exact limit per key. It is safe for
 // concurrent use.
 //
-// Each decision is one EVALSHA round trip (EVAL the first time a server
-// sees the script, or after SCRIPT FLUSH). The script reads the server's
-// clock (TIME), never the client's, so clients with skewed clocks agree.
-// Every key it writes gets a TTL in the same atomic script, so no key is
-// left without one, whatever crashes. Scripts need Redis 5 or later
-// (effects replication).
+// Each decision is one EVALSHA (EVAL the first time a server sees the
+// script, or after SCRIPT FLUSH); under concurrency the decisions waiting
+// for a round trip share one pipeline (see LimiterOptions.MaxInFlight).
+// The script reads the server's clock (TIME), never the client's, so
+// clients with skewed clocks agree. Every key it writes gets a TTL in the
+// same atomic script, so no key is left without one, whatever crashes.
+// Scripts need Redis 5.0 or later: a script that calls TIME and then
+// writes relies on effects replication, the default since 5.0. (Tested
+// with Redis 7.0.)
 //
 // A call is bounded by its ctx. go-redis only bounds socket reads and
 // writes by a ctx deadline when the client has ContextTimeoutEnabled set;
