@@ -209,7 +209,7 @@ func TestLimiterKillChild(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; time.Now().Before(deadline); i++ {
-				limit := Limit{Algorithm: limiterAlgorithms[i%3], Rate: 5, Period: time.Duration(1+i%7) * time.Second}
+				limit := Limit{Algorithm: limiterAlgorithms[i%3], Rate: 5, Period: time.Duration(1+i%7) * time.Minute}
 				_, _ = l.AllowN(context.Background(), fmt.Sprintf("kill%d:%d", g, i%400), limit, 1+i%2)
 			}
 		}()
