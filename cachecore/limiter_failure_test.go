@@ -207,4 +207,3 @@ func TestLimiterCorruptStateIsAnError(t *testing.T) {
 		}
 	}
 }
-

@@ -469,4 +469,3 @@ func limiterKeysWithoutTTL(ctx context.Context, t *testing.T, rdb *redis.Client)
 	}
 	return persistent, seen
 }
-
