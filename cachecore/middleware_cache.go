@@ -48,6 +48,12 @@ type ResponseCacheOptions struct {
 	// another. Set it when responses never depend on those headers (a
 	// cookie that only feeds analytics). Naming the header in VaryHeaders
 	// instead caches one copy per credential.
+	//
+	// Only those two headers are recognised as credentials. A handler
+	// whose response depends on anything else about the client (another
+	// header such as X-Api-Key, a context value an outer middleware set)
+	// must name that header in VaryHeaders, answer with
+	// "Cache-Control: private", or not be wrapped.
 	IgnoreCredentials bool
 }
 
@@ -158,7 +164,7 @@ func (rc *responseCache) serve(w http.ResponseWriter, r *http.Request, next http
 	ctx := r.Context()
 	if r.Method == http.MethodHead {
 		var resp cachedResponse
-		if err := rc.c.Get(ctx, key, &resp); err == nil {
+		if err := rc.c.Get(ctx, key, &resp); err == nil && resp.valid() {
 			writeCached(w, r, &resp, xCacheHit)
 			return
 		}
@@ -173,6 +179,9 @@ func (rc *responseCache) serve(w http.ResponseWriter, r *http.Request, next http
 	ran, wrote := h.close()
 	var hp *handlerPanic
 	switch {
+	case err == nil && !resp.valid():
+		// Something else wrote this key with the cache's envelope.
+		passThrough(w, r, next)
 	case err == nil && ran:
 		writeCached(w, r, &resp, xCacheMiss)
 	case err == nil:
@@ -223,6 +232,9 @@ func (rc *responseCache) load(ctx context.Context, r *http.Request, next http.Ha
 type handlerPanic struct{ value any }
 
 func (p *handlerPanic) Error() string { return "cachecore: handler panicked" }
+
+// valid reports whether a decoded entry is one ResponseCache stored.
+func (resp *cachedResponse) valid() bool { return resp.Status == http.StatusOK }
 
 // passThrough serves a request with the handler, uncached.
 func passThrough(w http.ResponseWriter, r *http.Request, next http.Handler) {

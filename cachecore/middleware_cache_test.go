@@ -638,4 +638,17 @@ func TestResponseCacheForeignValueIsAMiss(t *testing.T) {
 	if resp, body := fetch(t, "HEAD", srv.URL+"/p", nil); resp.Header.Get("X-Cache") != "HIT" || body != "" {
 		t.Fatalf("HEAD after reload: %s", resp.Header.Get("X-Cache"))
 	}
+	// A cachecore value of another shape under the same key (status 0
+	// would make WriteHeader panic) is not served either.
+	if err := c.Set(context.Background(), key, map[string]any{"body": "b3RoZXI="}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	for _, method := range []string{"GET", "HEAD"} {
+		if resp, _ := fetch(t, method, srv.URL+"/p", nil); resp.StatusCode != 200 || resp.Header.Get("X-Cache") != "MISS" {
+			t.Fatalf("%s over a foreign cachecore value: %d %s", method, resp.StatusCode, resp.Header.Get("X-Cache"))
+		}
+	}
+	if n := srv.calls.Load(); n != 3 {
+		t.Fatalf("handler ran %d times, want 3", n)
+	}
 }
