@@ -88,7 +88,7 @@ func product42(w http.ResponseWriter, r *http.Request) {
 
 func TestResponseCacheStoresAndReplays(t *testing.T) {
 	t.Parallel()
-	c, _, rdb := newRealCache(t, Options{})
+	c, _, rdb := newRealCache(t, Options{OpTimeout: slowMachine})
 	srv := newCachedServer(t, c, ResponseCacheOptions{}, product42)
 
 	r1, b1 := fetch(t, "GET", srv.URL+"/products/42?b=2&a=1", nil)
@@ -124,7 +124,7 @@ func TestResponseCacheStoresAndReplays(t *testing.T) {
 
 func TestResponseCacheConcurrentColdRequestsRunHandlerOnce(t *testing.T) {
 	t.Parallel()
-	c, _, _ := newRealCache(t, Options{})
+	c, _, _ := newRealCache(t, Options{OpTimeout: slowMachine})
 	const n = 50
 	var srv *cachedServer
 	srv = newCachedServer(t, c, ResponseCacheOptions{}, func(w http.ResponseWriter, r *http.Request) {
@@ -179,7 +179,7 @@ func TestResponseCacheConcurrentColdRequestsRunHandlerOnce(t *testing.T) {
 // requests for the same URL waited on that run.
 func TestResponseCacheUncacheableResponseIsNotShared(t *testing.T) {
 	t.Parallel()
-	c, _, rdb := newRealCache(t, Options{})
+	c, _, rdb := newRealCache(t, Options{OpTimeout: slowMachine})
 	gets := countCommands(rdb)
 	const n = 10
 	var session atomic.Int64
@@ -222,7 +222,7 @@ func TestResponseCacheUncacheableResponseIsNotShared(t *testing.T) {
 
 func TestResponseCacheBypassAndUncacheable(t *testing.T) {
 	t.Parallel()
-	c, _, _ := newRealCache(t, Options{})
+	c, _, _ := newRealCache(t, Options{OpTimeout: slowMachine})
 	cases := []struct {
 		name    string
 		method  string
@@ -289,7 +289,7 @@ func TestResponseCacheBypassAndUncacheable(t *testing.T) {
 
 func TestResponseCacheCredentialsOptIn(t *testing.T) {
 	t.Parallel()
-	c, _, _ := newRealCache(t, Options{})
+	c, _, _ := newRealCache(t, Options{OpTimeout: slowMachine})
 	echoUser := func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, r.Header.Get("Authorization")) }
 
 	// IgnoreCredentials: one shared copy, whoever asks.
@@ -312,7 +312,7 @@ func TestResponseCacheCredentialsOptIn(t *testing.T) {
 
 func TestResponseCacheVaryHeaders(t *testing.T) {
 	t.Parallel()
-	c, _, _ := newRealCache(t, Options{})
+	c, _, _ := newRealCache(t, Options{OpTimeout: slowMachine})
 	srv := newCachedServer(t, c, ResponseCacheOptions{VaryHeaders: []string{"Accept-Language"}}, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Vary", "accept-language")
 		fmt.Fprint(w, "lang="+r.Header.Get("Accept-Language"))
@@ -327,7 +327,7 @@ func TestResponseCacheVaryHeaders(t *testing.T) {
 
 func TestResponseCacheBodySizeCap(t *testing.T) {
 	t.Parallel()
-	c, _, _ := newRealCache(t, Options{})
+	c, _, _ := newRealCache(t, Options{OpTimeout: slowMachine})
 	const limit = 1000
 	big := bytes.Repeat([]byte("x"), 5*limit)
 	srv := newCachedServer(t, c, ResponseCacheOptions{MaxBodySize: limit}, func(w http.ResponseWriter, r *http.Request) {
@@ -364,7 +364,7 @@ func TestResponseCacheBodySizeCap(t *testing.T) {
 // to the end: the client reads the first part while the handler waits.
 func TestResponseCacheStreamsLargeBodies(t *testing.T) {
 	t.Parallel()
-	c, _, _ := newRealCache(t, Options{})
+	c, _, _ := newRealCache(t, Options{OpTimeout: slowMachine})
 	const limit = 1000
 	clientRead := make(chan struct{})
 	srv := newCachedServer(t, c, ResponseCacheOptions{MaxBodySize: limit}, func(w http.ResponseWriter, r *http.Request) {
@@ -395,7 +395,7 @@ func TestResponseCacheStreamsLargeBodies(t *testing.T) {
 
 func TestResponseCacheHEAD(t *testing.T) {
 	t.Parallel()
-	c, _, _ := newRealCache(t, Options{})
+	c, _, _ := newRealCache(t, Options{OpTimeout: slowMachine})
 	var methods []string
 	var mu sync.Mutex
 	srv := newCachedServer(t, c, ResponseCacheOptions{}, func(w http.ResponseWriter, r *http.Request) {
@@ -463,7 +463,7 @@ func recovering(values chan<- any, next http.Handler) http.Handler {
 
 func TestResponseCacheHandlerPanic(t *testing.T) {
 	t.Parallel()
-	c, _, rdb := newRealCache(t, Options{})
+	c, _, rdb := newRealCache(t, Options{OpTimeout: slowMachine})
 	gets := countCommands(rdb)
 	const n = 5
 	var calls atomic.Int64
@@ -514,7 +514,7 @@ func TestResponseCacheHandlerPanic(t *testing.T) {
 // still get the response, and it is cached.
 func TestResponseCacheLeaderDisconnects(t *testing.T) {
 	t.Parallel()
-	c, _, _ := newRealCache(t, Options{})
+	c, _, _ := newRealCache(t, Options{OpTimeout: slowMachine})
 	entered := make(chan struct{})
 	release := make(chan struct{})
 	var srv *cachedServer
@@ -555,7 +555,7 @@ func TestResponseCacheLeaderDisconnects(t *testing.T) {
 
 func TestResponseCacheTTL(t *testing.T) {
 	t.Parallel()
-	c, _, rdb := newRealCache(t, Options{TTLJitter: -1})
+	c, _, rdb := newRealCache(t, Options{TTLJitter: -1, OpTimeout: slowMachine})
 	srv := newCachedServer(t, c, ResponseCacheOptions{
 		TTL: time.Hour,
 		TTLFor: func(r *http.Request) time.Duration {
@@ -626,7 +626,7 @@ func TestResponseCacheKeys(t *testing.T) {
 // value written by something else is a miss, not a crash or a wrong page.
 func TestResponseCacheForeignValueIsAMiss(t *testing.T) {
 	t.Parallel()
-	c, _, rdb := newRealCache(t, Options{})
+	c, _, rdb := newRealCache(t, Options{OpTimeout: slowMachine})
 	srv := newCachedServer(t, c, ResponseCacheOptions{}, func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "real") })
 	key := "http:GET:" + strings.TrimPrefix(srv.URL, "http://") + "/p"
 	if err := rdb.Set(context.Background(), key, "garbage", time.Minute).Err(); err != nil {

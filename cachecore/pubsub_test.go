@@ -17,6 +17,11 @@ import (
 	"github.com/cachescope/cachescope/internal/redistest"
 )
 
+// slowMachine is the OpTimeout of tests that are not about timeouts: a
+// loaded machine running the race detector can take longer than the
+// default 250ms for a round trip.
+const slowMachine = 10 * time.Second
+
 // inbox collects what a handler receives.
 type inbox[T any] struct {
 	mu       sync.Mutex
@@ -58,7 +63,7 @@ func keepSub(t *testing.T) func(*Subscription, error) *Subscription {
 
 func TestPubSubTypedRoundTrip(t *testing.T) {
 	t.Parallel()
-	c, _, _ := newRealCache(t, Options{Namespace: "shop"})
+	c, _, _ := newRealCache(t, Options{Namespace: "shop", OpTimeout: slowMachine})
 	ctx := context.Background()
 	var got inbox[product]
 	sub := keepSub(t)(Subscribe(ctx, c, got.handle, "prices", "stock", "prices"))
@@ -83,7 +88,7 @@ func TestPubSubTypedRoundTrip(t *testing.T) {
 
 func TestPubSubChannelsAreNamespaced(t *testing.T) {
 	t.Parallel()
-	shop, s, rdb := newRealCache(t, Options{Namespace: "shop"})
+	shop, s, rdb := newRealCache(t, Options{Namespace: "shop", OpTimeout: slowMachine})
 	other, err := New(Options{Redis: rdb, Namespace: "blog", Logger: quietLogger})
 	if err != nil {
 		t.Fatal(err)
@@ -110,7 +115,7 @@ func TestPubSubChannelsAreNamespaced(t *testing.T) {
 
 func TestPubSubPatterns(t *testing.T) {
 	t.Parallel()
-	c, _, rdb := newRealCache(t, Options{Namespace: "sh*p"})
+	c, _, rdb := newRealCache(t, Options{Namespace: "sh*p", OpTimeout: slowMachine})
 	ctx := context.Background()
 	var got inbox[int]
 	keepSub(t)(PSubscribe(ctx, c, got.handle, "orders:*"))
@@ -138,7 +143,7 @@ func TestPubSubPatterns(t *testing.T) {
 func TestPubSubDecodeFailureIsCountedAndLogged(t *testing.T) {
 	t.Parallel()
 	var logs logBuffer
-	c, _, rdb := newRealCache(t, Options{Namespace: "ns", Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	c, _, rdb := newRealCache(t, Options{Namespace: "ns", OpTimeout: slowMachine, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	ctx := context.Background()
 	var got inbox[product]
 	sub := keepSub(t)(Subscribe(ctx, c, got.handle, "p"))
@@ -171,7 +176,7 @@ func TestPubSubDecodeFailureIsCountedAndLogged(t *testing.T) {
 
 func TestPubSubHandlerPanicIsRecovered(t *testing.T) {
 	t.Parallel()
-	c, _, _ := newRealCache(t, Options{})
+	c, _, _ := newRealCache(t, Options{OpTimeout: slowMachine})
 	ctx := context.Background()
 	var got inbox[int]
 	sub := keepSub(t)(Subscribe(ctx, c, func(ch string, n int) {
@@ -200,7 +205,7 @@ func TestPubSubHandlerPanicIsRecovered(t *testing.T) {
 
 func TestPubSubSlowHandlerDropsAndCounts(t *testing.T) {
 	t.Parallel()
-	c, _, _ := newRealCache(t, Options{})
+	c, _, _ := newRealCache(t, Options{OpTimeout: slowMachine})
 	ctx := context.Background()
 	entered := make(chan struct{})
 	release := make(chan struct{})
@@ -237,7 +242,7 @@ func TestPubSubSlowHandlerDropsAndCounts(t *testing.T) {
 
 func TestPubSubResubscribesAfterRestart(t *testing.T) {
 	t.Parallel()
-	c, s, _ := newRealCache(t, Options{Namespace: "app"})
+	c, s, _ := newRealCache(t, Options{Namespace: "app", OpTimeout: slowMachine})
 	ctx := context.Background()
 	var got, gotPattern inbox[string]
 	sub := keepSub(t)(Subscribe(ctx, c, got.handle, "events", "alerts"))
@@ -271,7 +276,7 @@ func TestPubSubResubscribesAfterRestart(t *testing.T) {
 
 func TestPubSubCloseWaitsForHandler(t *testing.T) {
 	t.Parallel()
-	c, _, _ := newRealCache(t, Options{})
+	c, _, _ := newRealCache(t, Options{OpTimeout: slowMachine})
 	ctx := context.Background()
 	entered := make(chan struct{}, 1)
 	release := make(chan struct{})
@@ -325,7 +330,7 @@ func TestPubSubCloseWaitsForHandler(t *testing.T) {
 
 func TestPubSubCloseFromHandler(t *testing.T) {
 	t.Parallel()
-	c, _, _ := newRealCache(t, Options{})
+	c, _, _ := newRealCache(t, Options{OpTimeout: slowMachine})
 	ctx := context.Background()
 	var sub *Subscription
 	ready := make(chan struct{})
