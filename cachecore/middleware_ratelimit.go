@@ -100,3 +100,15 @@ func remoteIP(r *http.Request) string {
 	}
 	return r.RemoteAddr
 }
+
+// RateLimit returns middleware that admits each request through l under
+// limit, keyed by keyOf (nil, or a key of "", limits per client address).
+// A denied request gets 429 Too Many Requests with Retry-After; every
+// response carries RateLimit-Limit, RateLimit-Remaining and
+// RateLimit-Reset. When Redis fails, the limiter's FailOpen decides.
+func RateLimit(l *Limiter, limit Limit, keyOf func(*http.Request) string) func(http.Handler) http.Handler {
+	if l == nil {
+		panic("cachecore: RateLimit needs a non-nil *Limiter")
+	}
+	return rateLimitWith(l, limit, keyOf)
+}
