@@ -41,11 +41,11 @@ type workload struct {
 	rdb     *redis.Client
 	cache   *cachecore.Cache
 	limiter *cachecore.Limiter
-	log    *slog.Logger
-	pace   float64
-	mu     sync.Mutex
-	zipf   *rand.Zipf
-	dbLoad func(ctx context.Context, id int) (product, error)
+	log     *slog.Logger
+	pace    float64
+	mu      sync.Mutex
+	zipf    *rand.Zipf
+	dbLoad  func(ctx context.Context, id int) (product, error)
 }
 
 func newWorkload(rdb *redis.Client, opts Options) (*workload, error) {
