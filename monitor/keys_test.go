@@ -68,11 +68,26 @@ func TestBrowseWhileKeysAreAddedAndDeleted(t *testing.T) {
 	t.Parallel()
 	s := startKeysServer(t)
 	populate(t, s.admin, 100_000, "stable")
+	// 400k keys that go away during the scan: the table then shrinks
+	// under the cursor, which is when SCAN returns keys twice.
+	populate(t, s.admin, 400_000, "doomed")
 	ctx, cancel := context.WithCancel(t.Context())
 	var wg sync.WaitGroup
 	var churned atomic.Int64
-	// Writers grow the table past a resize while the scan runs, then
-	// delete again so it shrinks: SCAN returns duplicates across a shrink.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for start := 0; start < 400_000 && ctx.Err() == nil; start += 2000 {
+			p := s.admin.Pipeline()
+			for i := start; i < start+2000; i++ {
+				p.Unlink(ctx, fmt.Sprintf("doomed:%d", i))
+			}
+			if _, err := p.Exec(ctx); err == nil {
+				churned.Add(2000)
+			}
+		}
+	}()
+	// Writers add and delete keys all along.
 	for w := 0; w < 2; w++ {
 		wg.Add(1)
 		go func() {
@@ -80,9 +95,8 @@ func TestBrowseWhileKeysAreAddedAndDeleted(t *testing.T) {
 			for round := 0; ctx.Err() == nil; round++ {
 				p := s.admin.Pipeline()
 				for i := 0; i < 500; i++ {
-					key := fmt.Sprintf("churn:%d:%d:%d", w, round, i)
 					if round%2 == 0 {
-						p.Set(ctx, key, 1, 0)
+						p.Set(ctx, fmt.Sprintf("churn:%d:%d:%d", w, round, i), 1, 0)
 					} else {
 						p.Del(ctx, fmt.Sprintf("churn:%d:%d:%d", w, round-1, i))
 					}
@@ -122,6 +136,78 @@ func TestBrowseWhileKeysAreAddedAndDeleted(t *testing.T) {
 		if n != 1 {
 			t.Fatalf("%q returned %d times", key, n)
 		}
+	}
+}
+
+// SCAN's duplicates are rare and depend on the server's table resizes, so
+// a hook makes the server's replies repeat keys, as SCAN is allowed to.
+func TestBrowserDropsTheDuplicatesScanReturns(t *testing.T) {
+	t.Parallel()
+	s := startKeysServer(t)
+	populate(t, s.admin, 5000, "k")
+	s.watched.AddHook(&repeatingScan{})
+	k := NewKeys(s.watched, KeysOptions{PageSize: 300, ScanCount: 100})
+	b, _ := k.Browse(Query{})
+	seen := map[string]int{}
+	dups := 0
+	for !b.Done() {
+		p, err := b.Next(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		dups += p.Duplicates
+		for _, key := range p.Keys {
+			seen[key]++
+		}
+	}
+	if len(seen) != 5000 || dups == 0 {
+		t.Fatalf("%d keys, %d duplicates dropped", len(seen), dups)
+	}
+	for key, n := range seen {
+		if n != 1 {
+			t.Fatalf("%s returned %d times", key, n)
+		}
+	}
+	// ScanPage keeps no state, so it passes them on (as documented).
+	total, cur := 0, Cursor{}
+	for {
+		p, err := k.ScanPage(t.Context(), Query{}, cur, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += len(p.Keys)
+		if p.Done {
+			break
+		}
+		cur = p.Next
+	}
+	if total <= 5000 {
+		t.Fatalf("ScanPage returned %d keys: the hook did not repeat any", total)
+	}
+}
+
+// repeatingScan adds the previous SCAN reply's first keys to each reply.
+type repeatingScan struct {
+	mu   sync.Mutex
+	prev []string
+}
+
+func (h *repeatingScan) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *repeatingScan) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+func (h *repeatingScan) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		if sc, ok := cmd.(*redis.ScanCmd); ok && err == nil && cmd.Name() == "scan" {
+			keys, cursor := sc.Val()
+			h.mu.Lock()
+			repeat := h.prev[:min(len(h.prev), 10)]
+			h.prev = append([]string(nil), keys...)
+			h.mu.Unlock()
+			sc.SetVal(append(keys, repeat...), cursor)
+		}
+		return err
 	}
 }
 
