@@ -40,7 +40,8 @@ type AnalyzeOptions struct {
 	// MaxNamespaces caps the prefixes tracked; keys of further prefixes are
 	// counted in one entry with Other set. 0 means 1000.
 	MaxNamespaces int
-	// Top is how many of the biggest keys are reported. 0 means 20.
+	// Top is how many of the biggest keys are reported. 0 means 20; a
+	// negative value means none.
 	Top int
 	// Progress, if set, is called after every batch with the result so
 	// far (its Namespaces and Biggest are filled in only at the end).
@@ -161,7 +162,7 @@ func (k *Keys) Analyze(ctx context.Context, opts AnalyzeOptions) (Analysis, erro
 	if err != nil {
 		return Analysis{}, err
 	}
-	if opts.MaxKeys < 0 || opts.Batch < 0 || opts.Depth < 0 || opts.MaxNamespaces < 0 || opts.Top < 0 {
+	if opts.MaxKeys < 0 || opts.Batch < 0 || opts.Depth < 0 || opts.MaxNamespaces < 0 {
 		return Analysis{}, fmt.Errorf("%w: analyze options must not be negative", ErrBadQuery)
 	}
 	a := &analyzer{k: k, opts: opts, start: time.Now(), ns: make(map[string]*NamespaceStats)}
