@@ -30,5 +30,16 @@ func defaultKeyMap() ui.KeyMap {
 		Left:     b("←/h", "left", "left", "h"),
 		Right:    b("→/l", "right", "right", "l"),
 		Enter:    b("enter", "open", "enter"),
+
+		Filter:     b("/", "filter: pattern [type]", "/"),
+		Delete:     b("d", "delete (marked) keys", "d"),
+		SetTTL:     b("t", "set or remove TTL", "t"),
+		Invalidate: b("x", "invalidate a pattern", "x"),
+		Bump:       b("b", "bump a version", "b"),
+		Mark:       b("space", "mark for bulk delete", "space"),
+		Tree:       b("T", "tree by namespace", "T"),
+		Reload:     b("r", "rescan", "r"),
+		NextValue:  b("]", "next value page", "]"),
+		PrevValue:  b("[", "previous value page", "["),
 	}
 }

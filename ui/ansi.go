@@ -11,3 +11,6 @@ func stripANSI(s string) string { return ansi.Strip(s) }
 
 // cellWidth is the terminal width of an unstyled string.
 func cellWidth(s string) int { return ansi.StringWidth(s) }
+
+// ansiCut drops the first w cells of a possibly styled string.
+func ansiCut(s string, w int) string { return ansi.TruncateLeft(s, w, "") }

@@ -24,6 +24,11 @@ type Options struct {
 	// Snapshots delivers the monitor's snapshots; the dashboard reads it
 	// until it is closed.
 	Snapshots <-chan *monitor.Snapshot
+	// Keys browses the keyspace and Actions writes to it (both optional:
+	// without Keys there is no Keys view; without Actions every write is
+	// refused).
+	Keyspace *monitor.Keys
+	Actions  *monitor.Actions
 	// Now replaces time.Now and Location time.Local in tests.
 	Now      func() time.Time
 	Location *time.Location
@@ -58,7 +63,11 @@ func New(opts Options) *App {
 	}
 	ctx := &Context{Keys: opts.Keys, Styles: NewStyles(true), Conn: opts.Conn, Now: opts.Now, Location: opts.Location}
 	a := &App{ctx: ctx, snaps: opts.Snapshots}
-	a.panes = []Pane{newOverview(ctx), newSlowlog(ctx)}
+	a.panes = []Pane{newOverview(ctx)}
+	if opts.Keyspace != nil {
+		a.panes = append(a.panes, newKeysView(ctx, opts.Keyspace, opts.Actions))
+	}
+	a.panes = append(a.panes, newSlowlog(ctx))
 	a.cmdline = newCmdline(ctx, a.commandNames())
 	return a
 }
@@ -121,14 +130,16 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		a.flashUntil = a.ctx.Now().Add(4 * time.Second)
 		return a, nil
 	case switchViewMsg:
-		a.show(msg.title)
-		return a, nil
+		return a, a.show(msg.title)
 	case runCommandMsg:
 		return a, a.runCommand(msg.line)
 	case tea.KeyPressMsg:
 		return a, a.handleKey(msg)
 	}
-	return a, a.updateActive(msg)
+	// Anything else is a result some pane asked for (a page of keys, a
+	// value, a cursor blink), possibly while another pane was shown: every
+	// pane gets it, and each keeps only what is addressed to it.
+	return a, a.broadcast(msg)
 }
 
 func (a *App) handleKey(msg tea.KeyPressMsg) tea.Cmd {
@@ -159,14 +170,12 @@ func (a *App) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Command):
 		return a.cmdline.open()
 	case key.Matches(msg, k.NextView):
-		a.active = (a.active + 1) % len(a.panes)
-		return nil
+		return a.activate((a.active + 1) % len(a.panes))
 	case key.Matches(msg, k.PrevView):
-		a.active = (a.active + len(a.panes) - 1) % len(a.panes)
-		return nil
+		return a.activate((a.active + len(a.panes) - 1) % len(a.panes))
 	case key.Matches(msg, k.GotoView):
 		if n := int(msg.Code - '1'); n >= 0 && n < len(a.panes) {
-			a.active = n
+			return a.activate(n)
 		}
 		return nil
 	}
@@ -192,14 +201,36 @@ func (a *App) updateActive(msg tea.Msg) tea.Cmd {
 
 func (a *App) activePane() Pane { return a.panes[a.active] }
 
-func (a *App) show(title string) bool {
+// shower is a pane that does work only while it is shown (a scan, a
+// subscription): the root tells it when it appears and disappears.
+type shower interface {
+	shown() tea.Cmd
+	hidden()
+}
+
+// activate shows pane i.
+func (a *App) activate(i int) tea.Cmd {
+	if i == a.active {
+		return nil
+	}
+	if p, ok := a.activePane().(shower); ok {
+		p.hidden()
+	}
+	a.active = i
+	if p, ok := a.activePane().(shower); ok {
+		return p.shown()
+	}
+	return nil
+}
+
+// show shows the pane with this title.
+func (a *App) show(title string) tea.Cmd {
 	for i, p := range a.panes {
 		if strings.EqualFold(p.Title(), title) {
-			a.active = i
-			return true
+			return a.activate(i)
 		}
 	}
-	return false
+	return nil
 }
 
 // bodyHeight is the height left for the active pane under the tab bar and

@@ -21,7 +21,7 @@ type cmdline struct {
 type runCommandMsg struct{ line string }
 
 func newCmdline(ctx *Context, names []string) cmdline {
-	in := textinput.New()
+	in := newTextInput()
 	in.Prompt = ":"
 	in.ShowSuggestions = true
 	in.CharLimit = 1024
@@ -91,6 +91,11 @@ type command struct {
 	run   func(a *App, args string) tea.Cmd
 }
 
+// commander is a pane with commands of its own.
+type commander interface {
+	commands() []command
+}
+
 // commands lists what the command line understands: a command per view
 // (its title in lower case) and the global ones.
 func (a *App) commands() []command {
@@ -98,10 +103,26 @@ func (a *App) commands() []command {
 		{name: "quit", usage: "quit", run: func(*App, string) tea.Cmd { return tea.Quit }},
 		{name: "help", usage: "show the key bindings", run: func(a *App, _ string) tea.Cmd { a.help = true; return nil }},
 	}
+	var own []command
 	for _, p := range a.panes {
 		title := p.Title()
 		cmds = append(cmds, command{name: strings.ToLower(title), usage: "show " + title,
-			run: func(a *App, _ string) tea.Cmd { a.show(title); return nil }})
+			run: func(a *App, _ string) tea.Cmd { return a.show(title) }})
+		if p, ok := p.(commander); ok {
+			own = append(own, p.commands()...)
+		}
+	}
+	// A pane's own command replaces the plain view switch of the same name.
+	for _, c := range own {
+		replaced := false
+		for i := range cmds {
+			if cmds[i].name == c.name {
+				cmds[i], replaced = c, true
+			}
+		}
+		if !replaced {
+			cmds = append(cmds, c)
+		}
 	}
 	return cmds
 }
@@ -150,4 +171,15 @@ func padLines(s string, w int) string {
 		lines[i] = fitCells(l, w)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// newTextInput returns a text input with a steady cursor: a blinking one
+// redraws the screen twice a second for nothing (costly over slow links)
+// and makes tests wait on timers.
+func newTextInput() textinput.Model {
+	in := textinput.New()
+	st := in.Styles()
+	st.Cursor.Blink = false
+	in.SetStyles(st)
+	return in
 }

@@ -31,6 +31,8 @@ func testKeyMap() KeyMap {
 		GotoView: k("1", "2", "3", "4", "5", "6", "7", "8", "9"), Command: k(":"), Back: k("esc"),
 		Up: k("up", "k"), Down: k("down", "j"), PageUp: k("pgup"), PageDown: k("pgdown"),
 		Top: k("g"), Bottom: k("G"), Left: k("left"), Right: k("right"), Enter: k("enter"),
+		Filter: k("/"), Delete: k("d"), SetTTL: k("t"), Invalidate: k("x"), Bump: k("b"), Mark: k("space"),
+		Tree: k("T"), Reload: k("r"), NextValue: k("]"), PrevValue: k("["),
 	}
 }
 

@@ -26,11 +26,29 @@ type KeyMap struct {
 	Left     key.Binding
 	Right    key.Binding
 	Enter    key.Binding
+
+	// The Keys view.
+	Filter     key.Binding
+	Delete     key.Binding
+	SetTTL     key.Binding
+	Invalidate key.Binding
+	Bump       key.Binding
+	Mark       key.Binding
+	Tree       key.Binding
+	Reload     key.Binding
+	NextValue  key.Binding
+	PrevValue  key.Binding
 }
 
 // ShortHelp is the one-line help of the status bar.
 func (k KeyMap) ShortHelp() []key.Binding {
 	return []key.Binding{k.Help, k.Command, k.Quit}
+}
+
+// KeysHelp is the help of the Keys view.
+func (k KeyMap) KeysHelp() []key.Binding {
+	return []key.Binding{k.Filter, k.Enter, k.Tree, k.Mark, k.Delete, k.SetTTL, k.Invalidate, k.Bump,
+		k.NextValue, k.PrevValue, k.Reload}
 }
 
 // FullHelp is the help overlay, in columns.

@@ -47,6 +47,9 @@ type ConnInfo struct {
 	Mode string
 	// Write is true in write mode.
 	Write bool
+	// Remote is true for a server that is not on this machine: deletions
+	// there always ask for a typed confirmation.
+	Remote bool
 	// ReadOnlyReason explains why writes are off.
 	ReadOnlyReason string
 	// Embedded is set when the server is the demo's in-process one, which

@@ -80,14 +80,25 @@ func runUI(ctx context.Context, d *Deps, s uiSession) error {
 		})
 	}()
 
+	keyspace := monitor.NewKeys(s.target.Client, monitor.KeysOptions{})
+	actions, err := monitor.NewActions(s.target.Client, monitor.ActionsOptions{Write: s.write, Reason: s.reason,
+		Server: s.target.Display, Logger: s.logger})
+	if err != nil {
+		// Without an audit log no write may run; the dashboard still shows
+		// everything, and each write key says why it does nothing.
+		s.logger.Warn("writes disabled: no audit log", "error", err)
+		actions = nil
+	}
 	app := ui.New(ui.Options{
 		Keys: d.Keys,
-		Conn: ui.ConnInfo{Display: s.target.Display, Mode: s.target.Mode, Write: s.write,
+		Conn: ui.ConnInfo{Display: s.target.Display, Mode: s.target.Mode, Write: s.write, Remote: !s.target.Loopback,
 			ReadOnlyReason: s.reason, Embedded: s.embedded},
 		Snapshots: snaps,
+		Keyspace:  keyspace,
+		Actions:   actions,
 	})
 	p := tea.NewProgram(app, tea.WithContext(ctx), tea.WithInput(d.Stdin), tea.WithOutput(d.Stdout))
-	_, err := p.Run()
+	_, err = p.Run()
 	cancel()
 	<-done
 	if err != nil && ctx.Err() == nil {
