@@ -4,9 +4,9 @@ import (
 	"context"
 	"strings"
 
-	tea "charm.land/bubbletea/v2"
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/cachescope/cachescope/internal/sanitize"
 	"github.com/cachescope/cachescope/monitor"

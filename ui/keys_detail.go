@@ -7,8 +7,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	tea "charm.land/bubbletea/v2"
 	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/cachescope/cachescope/internal/sanitize"
 	"github.com/cachescope/cachescope/monitor"
