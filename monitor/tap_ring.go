@@ -1,5 +1,10 @@
 package monitor
 
+import (
+	"slices"
+	"strings"
+)
+
 // msgRing is the tap's message ring: at most cap messages and about
 // maxBytes of payload; pushing beyond either bound drops the oldest. Not
 // safe for concurrent use: the tap's lock guards it.
@@ -60,21 +65,40 @@ func (r *msgRing) firstAfter(after uint64) int {
 	return lo
 }
 
-// countAfter returns the number of messages with Seq > after.
-func (r *msgRing) countAfter(after uint64) int { return r.n - r.firstAfter(after) }
-
-// copyAfter copies the messages with Seq > after, oldest first: the newest
-// limit of them (all when limit <= 0).
-func (r *msgRing) copyAfter(after uint64, limit int) []TapMessage {
-	from := r.firstAfter(after)
-	if limit > 0 && r.n-from > limit {
-		from = r.n - limit
+// match returns copies of the newest f.Limit messages that match f,
+// oldest first, and how many match in all. Only the returned messages are
+// copied: the scan reads the ring in place.
+func (r *msgRing) match(f TapFilter) ([]TapMessage, int) {
+	from := r.firstAfter(f.After)
+	filtered := f.Channel != "" || f.Text != ""
+	if !filtered {
+		n := r.n - from
+		if f.Limit > 0 {
+			from = max(from, r.n-f.Limit)
+		}
+		out := make([]TapMessage, r.n-from)
+		for i := range out {
+			out[i] = *r.at(from + i)
+		}
+		return out, n
 	}
-	out := make([]TapMessage, r.n-from)
-	for i := range out {
-		out[i] = *r.at(from + i)
+	var out []TapMessage
+	matched := 0
+	for i := r.n - 1; i >= from; i-- { // newest first, so Limit keeps the newest
+		m := r.at(i)
+		if f.Channel != "" && !containsFold(m.Channel, f.Channel) {
+			continue
+		}
+		if f.Text != "" && !containsFold(m.Payload, f.Text) && !containsFold(m.Channel, f.Text) {
+			continue
+		}
+		matched++
+		if f.Limit <= 0 || len(out) < f.Limit {
+			out = append(out, *m)
+		}
 	}
-	return out
+	slices.Reverse(out)
+	return out, matched
 }
 
 func (r *msgRing) reset() {
@@ -82,42 +106,57 @@ func (r *msgRing) reset() {
 	r.start, r.n, r.bytes = 0, 0, 0
 }
 
-// filterMessages keeps the messages that match f's Channel and Text.
-func filterMessages(msgs []TapMessage, f TapFilter) []TapMessage {
-	out := msgs[:0]
-	for _, m := range msgs {
-		if f.Channel != "" && !containsFold(m.Channel, f.Channel) {
-			continue
-		}
-		if f.Text != "" && !containsFold(m.Payload, f.Text) && !containsFold(m.Channel, f.Text) {
-			continue
-		}
-		out = append(out, m)
-	}
-	clear(msgs[len(out):]) // drop references to what was filtered out
-	return out
-}
-
 // containsFold reports whether s contains sub, ignoring ASCII case,
-// without allocating.
+// without allocating. Candidates are found with IndexByte (vectorised),
+// so scanning a ring of payloads for a word is fast.
 func containsFold(s, sub string) bool {
 	if len(sub) == 0 {
 		return true
 	}
-	first := lowerASCII(sub[0])
+	lower, upper := lowerASCII(sub[0]), upperASCII(sub[0])
 	for i := 0; i+len(sub) <= len(s); i++ {
-		if lowerASCII(s[i]) != first {
-			continue
+		j := indexEither(s[i:len(s)-len(sub)+1], lower, upper)
+		if j < 0 {
+			return false
 		}
-		j := 1
-		for j < len(sub) && lowerASCII(s[i+j]) == lowerASCII(sub[j]) {
-			j++
-		}
-		if j == len(sub) {
+		i += j
+		if equalFoldASCII(s[i:i+len(sub)], sub) {
 			return true
 		}
 	}
 	return false
+}
+
+// indexEither returns the index of the first a or b in s, or -1.
+func indexEither(s string, a, b byte) int {
+	i := strings.IndexByte(s, a)
+	if a == b {
+		return i
+	}
+	before := s
+	if i >= 0 {
+		before = s[:i]
+	}
+	if j := strings.IndexByte(before, b); j >= 0 {
+		return j
+	}
+	return i
+}
+
+func equalFoldASCII(a, b string) bool {
+	for i := 0; i < len(a); i++ {
+		if lowerASCII(a[i]) != lowerASCII(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func upperASCII(c byte) byte {
+	if 'a' <= c && c <= 'z' {
+		return c - ('a' - 'A')
+	}
+	return c
 }
 
 func lowerASCII(c byte) byte {
