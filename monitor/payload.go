@@ -32,7 +32,7 @@ const (
 func FormatPayload(payload string) (string, PayloadKind) {
 	if looksLikeJSON(payload) {
 		var b bytes.Buffer
-		if err := json.Indent(&b, []byte(payload), "", "  "); err == nil {
+		if err := json.Indent(&b, []byte(strings.TrimSpace(payload)), "", "  "); err == nil {
 			// JSON forbids raw control characters in strings, but not the
 			// C1 controls or bidirectional overrides sanitize escapes.
 			return sanitize.Text(b.String()), PayloadJSON
