@@ -158,14 +158,17 @@ func (p *AppPoller) update(now time.Time, read []cachecore.TelemetryInstance, er
 		}
 		s.Live++
 		total.add(totalAcc)
-		for name, a := range nsAccs {
+		// By name, so that which names get their own place is stable.
+		for _, name := range sortedKeys(nsAccs) {
+			a := nsAccs[name]
 			key := p.trackNS(name)
 			if nsSums[key] == nil {
 				nsSums[key] = newNSAcc()
 			}
 			nsSums[key].add(a)
 		}
-		for name, a := range limAccs {
+		for _, name := range sortedKeys(limAccs) {
+			a := limAccs[name]
 			key := p.trackLim(name)
 			if limSums[key] == nil {
 				limSums[key] = &limAcc{}
