@@ -136,6 +136,6 @@ server on this machine and refused elsewhere unless --write is given.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	cf.register(root)
 	df.register(root)
-	root.AddCommand(newStatsCmd(d, &cf), newDemoCmd(d, &df))
+	root.AddCommand(newStatsCmd(d, &cf), newDemoCmd(d, &df), newPubSubCmd(d, &cf))
 	return root
 }
