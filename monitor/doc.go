@@ -21,6 +21,26 @@
 // interval apart, so its rates are real; [NewReport] turns the result into a
 // JSON-friendly value and [StatLine] into a `redis-cli --stat`-like line.
 //
+// Pub/sub and the application, each started only while a view needs it:
+//
+//   - Snapshot.PubSub has the pubsub_channels/patterns gauges and the
+//     PUBLISH/SPUBLISH rates at no extra command (INFO and commandstats).
+//   - A [ChannelsPoller] lists channels and their subscribers (PUBSUB
+//     CHANNELS, NUMSUB in chunks, and the shard variants) every ten seconds
+//     or more, bounded to 1000 channels.
+//   - A [Tap] is the opt-in live view: PSUBSCRIBE (and SSUBSCRIBE for named
+//     shard channels) on connections of its own, a bounded ring of
+//     messages, per-channel rates; it drops and counts rather than block or
+//     grow, and reconnects when the server disconnects it.
+//     [FormatPayload] and [PayloadPreview] render payloads inert.
+//   - [KeyEvents] follows expired, evicted and del key events as rates when
+//     notify-keyspace-events enables them ([ReadKeyEventsConfig]);
+//     [EnableKeyEvents] is the explicit write action that turns them on.
+//   - An [AppPoller] reads cachecore's telemetry (two round trips per
+//     read, whatever the keyspace) into per-instance and summed
+//     per-namespace hit rates, load times, breaker states and limiter
+//     decisions, with histories for sparklines.
+//
 // Everything a server sends is treated as untrusted text: parsing never
 // panics, and strings are passed on unchanged for the UI to sanitize.
 //

@@ -34,6 +34,9 @@ type History struct {
 	Keys []float64
 	// RTTMillis is the INFO round trip in milliseconds.
 	RTTMillis []float64
+	// PubSubChannels and PubSubPatterns are PubSubStats.Channels and
+	// Patterns.
+	PubSubChannels, PubSubPatterns []float64
 }
 
 // Len returns the number of points.
@@ -47,6 +50,7 @@ type point struct {
 	evicted, expired                  float64
 	clients, blocked                  float64
 	netIn, netOut, cpu, keys, rttMsec float64
+	pubsubChannels, pubsubPatterns    float64
 }
 
 var nan = math.NaN()
@@ -55,7 +59,7 @@ var nan = math.NaN()
 func downPoint(t time.Time) point {
 	return point{time: t, ops: nan, hitRate: nan, hits: nan, misses: nan, used: nan, max: nan,
 		evicted: nan, expired: nan, clients: nan, blocked: nan, netIn: nan, netOut: nan,
-		cpu: nan, keys: nan, rttMsec: nan}
+		cpu: nan, keys: nan, rttMsec: nan, pubsubChannels: nan, pubsubPatterns: nan}
 }
 
 // history converts the ring into column slices; the copy is what makes a
@@ -67,7 +71,7 @@ func historyOf(r *ring[point]) History {
 		Times: make([]time.Time, n), OpsPerSec: col(), HitRate: col(), HitsPerSec: col(), MissesPerSec: col(),
 		UsedMemory: col(), MaxMemory: col(), EvictedPerSec: col(), ExpiredPerSec: col(),
 		Clients: col(), BlockedClients: col(), NetInPerSec: col(), NetOutPerSec: col(),
-		CPUPercent: col(), Keys: col(), RTTMillis: col(),
+		CPUPercent: col(), Keys: col(), RTTMillis: col(), PubSubChannels: col(), PubSubPatterns: col(),
 	}
 	for i := 0; i < n; i++ {
 		p := r.at(i)
@@ -78,6 +82,7 @@ func historyOf(r *ring[point]) History {
 		h.Clients[i], h.BlockedClients[i] = p.clients, p.blocked
 		h.NetInPerSec[i], h.NetOutPerSec[i] = p.netIn, p.netOut
 		h.CPUPercent[i], h.Keys[i], h.RTTMillis[i] = p.cpu, p.keys, p.rttMsec
+		h.PubSubChannels[i], h.PubSubPatterns[i] = p.pubsubChannels, p.pubsubPatterns
 	}
 	return h
 }

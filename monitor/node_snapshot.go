@@ -36,6 +36,7 @@ func (n *node) up(now time.Time, info Info, rates Rates, rtt time.Duration) *Sna
 		Unavailable:   n.unavailable(),
 		Info:          info,
 	}
+	s.PubSub = pubSubOf(info, n.commands, n.detailAt, n.detailWindow)
 	for _, db := range s.Keyspace {
 		s.Keys += db.Keys
 	}
@@ -64,7 +65,8 @@ func (n *node) up(now time.Time, info Info, rates Rates, rtt time.Duration) *Sna
 		netIn: nan, netOut: nan, cpu: nan,
 		used: float64(s.Memory.Used), max: float64(s.Memory.Max),
 		clients: float64(s.Clients.Connected), blocked: float64(s.Clients.Blocked),
-		keys: float64(s.Keys), rttMsec: float64(rtt) / float64(time.Millisecond)}
+		keys: float64(s.Keys), rttMsec: float64(rtt) / float64(time.Millisecond),
+		pubsubChannels: float64(s.PubSub.Channels), pubsubPatterns: float64(s.PubSub.Patterns)}
 	if rates.Valid {
 		p.ops, p.hits, p.misses = rates.OpsPerSec, rates.HitsPerSec, rates.MissesPerSec
 		p.evicted, p.expired = rates.EvictedPerSec, rates.ExpiredPerSec

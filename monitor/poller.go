@@ -9,9 +9,9 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// ErrRunning is returned by Run when another Run of the same poller is
-// active.
-var ErrRunning = errors.New("monitor: poller is already running")
+// ErrRunning is returned by Run when another Run of the same poller (or
+// tap) is active.
+var ErrRunning = errors.New("monitor: already running")
 
 // Poller samples one Redis server on a schedule and turns the samples into
 // [Snapshot] values. Create it with [NewPoller]; run it with [Poller.Run]

@@ -34,6 +34,9 @@ type Snapshot struct {
 	Keyspace []KeyspaceDB
 	// Keys is the total number of keys over all databases.
 	Keys int64
+	// PubSub are the pub/sub gauges (every tick) and publish rates
+	// (detail tier), at no extra command.
+	PubSub PubSubStats
 
 	// Rates are the per-second rates over the last tick.
 	Rates Rates

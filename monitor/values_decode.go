@@ -129,7 +129,7 @@ func isText(s string, truncated bool) bool {
 			controls++
 		}
 	}
-	return controls*8 <= len(s)
+	return controls*4 <= len(s) // a few escape sequences in text are still text, shown escaped
 }
 
 // envelopeHeader renders an envelope's header as a few lines of ASCII.

@@ -136,6 +136,7 @@ server on this machine and refused elsewhere unless --write is given.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	cf.register(root)
 	df.register(root)
-	root.AddCommand(newStatsCmd(d, &cf), newDemoCmd(d, &df), newKeysCmd(d, &cf), newInvalidateCmd(d, &cf), newRestoreCmd(d, &cf), newAnalyzeCmd(d, &cf))
+	root.AddCommand(newStatsCmd(d, &cf), newDemoCmd(d, &df), newKeysCmd(d, &cf), newInvalidateCmd(d, &cf),
+		newRestoreCmd(d, &cf), newAnalyzeCmd(d, &cf), newPubSubCmd(d, &cf))
 	return root
 }
