@@ -41,5 +41,11 @@ func defaultKeyMap() ui.KeyMap {
 		Reload:     b("r", "rescan", "r"),
 		NextValue:  b("]", "next value page", "]"),
 		PrevValue:  b("[", "previous value page", "["),
+
+		Tap:       b("s", "start/stop the live tap", "s"),
+		Pause:     b("space", "pause the message stream", "space"),
+		Clear:     b("c", "clear the messages", "c"),
+		Publish:   b("p", "publish a message", "p"),
+		KeyEvents: b("E", "follow/enable key events", "E"),
 	}
 }

@@ -33,6 +33,7 @@ func testKeyMap() KeyMap {
 		Top: k("g"), Bottom: k("G"), Left: k("left"), Right: k("right"), Enter: k("enter"),
 		Filter: k("/"), Delete: k("d"), SetTTL: k("t"), Invalidate: k("x"), Bump: k("b"), Mark: k("space"),
 		Tree: k("T"), Reload: k("r"), NextValue: k("]"), PrevValue: k("["),
+		Tap: k("s"), Pause: k("space"), Clear: k("c"), Publish: k("p"), KeyEvents: k("E"),
 	}
 }
 

@@ -38,6 +38,13 @@ type KeyMap struct {
 	Reload     key.Binding
 	NextValue  key.Binding
 	PrevValue  key.Binding
+
+	// The Pub/Sub view.
+	Tap       key.Binding
+	Pause     key.Binding
+	Clear     key.Binding
+	Publish   key.Binding
+	KeyEvents key.Binding
 }
 
 // ShortHelp is the one-line help of the status bar.
@@ -49,6 +56,11 @@ func (k KeyMap) ShortHelp() []key.Binding {
 func (k KeyMap) KeysHelp() []key.Binding {
 	return []key.Binding{k.Filter, k.Enter, k.Tree, k.Mark, k.Delete, k.SetTTL, k.Invalidate, k.Bump,
 		k.NextValue, k.PrevValue, k.Reload}
+}
+
+// PubSubHelp is the help of the Pub/Sub view.
+func (k KeyMap) PubSubHelp() []key.Binding {
+	return []key.Binding{k.Tap, k.Pause, k.Clear, k.Filter, k.Enter, k.Publish, k.KeyEvents}
 }
 
 // FullHelp is the help overlay, in columns.

@@ -30,6 +30,7 @@ const invalidateRate = 10_000
 
 // actionMsg reports a finished action.
 type actionMsg struct {
+	view    string // the view that asked: "keys", "pubsub"
 	op      int
 	kind    string
 	text    string
@@ -101,7 +102,7 @@ func (v *keysView) startDelete() tea.Cmd {
 		return func() tea.Msg {
 			res, err := actions.Delete(context.Background(), keys, monitor.DeleteOptions{Backup: backup})
 			text := fmt.Sprintf("deleted %s (backup: %s)", countNoun(res.Deleted, "key"), backup)
-			return actionMsg{op: op, kind: "delete", text: text, deleted: keys, err: err}
+			return actionMsg{view: "keys", op: op, kind: "delete", text: text, deleted: keys, err: err}
 		}
 	}
 	v.dialog = d
@@ -151,7 +152,7 @@ func (v *keysView) startTTL() tea.Cmd {
 			if err == nil && !ok {
 				text = keyLabel(k) + " did not change (gone, or had no TTL)"
 			}
-			return actionMsg{kind: "ttl", text: text, refresh: k, err: err}
+			return actionMsg{view: "keys", kind: "ttl", text: text, refresh: k, err: err}
 		}
 	}
 	v.dialog = d
@@ -172,7 +173,7 @@ func (v *keysView) startBump() tea.Cmd {
 		}
 		return func() tea.Msg {
 			ver, err := actions.BumpVersion(context.Background(), "", name)
-			return actionMsg{kind: "bump", text: fmt.Sprintf("%s is now at version %d", sanitize.Line(name), ver), err: err}
+			return actionMsg{view: "keys", kind: "bump", text: fmt.Sprintf("%s is now at version %d", sanitize.Line(name), ver), err: err}
 		}
 	}
 	v.dialog = d
@@ -258,7 +259,7 @@ func (v *keysView) dryRun(pattern string) tea.Cmd {
 			Progress: func(r monitor.InvalidateReport) {
 				progress(ratio(r.Scanned, max(r.Scanned, 1)), fmt.Sprintf("examined %s · %s match", groupThousands(r.Scanned), groupThousands(r.Matched)))
 			}})
-		return actionMsg{kind: "dryrun", dryRun: &rep, err: err}
+		return actionMsg{view: "keys", kind: "dryrun", dryRun: &rep, err: err}
 	})
 }
 
@@ -304,7 +305,7 @@ func (v *keysView) invalidate(pattern string, expected int64, backup string) tea
 			err = nil
 		}
 		text += "\nBackup: " + sanitize.Line(backup) + "\nRestore with: cachescope restore " + sanitize.Line(backup)
-		return actionMsg{kind: "invalidate", text: text, err: err}
+		return actionMsg{view: "keys", kind: "invalidate", text: text, err: err}
 	})
 }
 
@@ -317,6 +318,9 @@ func ratio(a, b int64) float64 {
 
 // onAction shows an action's outcome and updates the view.
 func (v *keysView) onAction(msg actionMsg) tea.Cmd {
+	if msg.view != "keys" {
+		return nil
+	}
 	if v.dialog != nil && v.dialog.kind == dialogProgress {
 		v.dialog = nil
 	}

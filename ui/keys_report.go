@@ -34,7 +34,7 @@ func (v *keysView) startAnalyze(pattern string) tea.Cmd {
 		if ctx.Err() != nil {
 			err = nil // stopped by the user: show the partial result
 		}
-		return actionMsg{kind: "analyze", report: &analysisReport{a: a, partial: ctx.Err() != nil}, err: err}
+		return actionMsg{view: "keys", kind: "analyze", report: &analysisReport{a: a, partial: ctx.Err() != nil}, err: err}
 	})
 }
 
