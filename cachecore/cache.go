@@ -29,9 +29,11 @@ type Cache struct {
 
 	flights    singleflight.Group // GetOrSet loads, one per key and type
 	refreshing keySet             // early refreshes in flight
+	telemetry  *telemetry         // nil unless Options.Telemetry
 }
 
-// New returns a Cache for opts. It does not contact Redis.
+// New returns a Cache for opts. It does not contact Redis, except for the
+// telemetry it writes in the background when Options.Telemetry is set.
 func New(opts Options) (*Cache, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
@@ -46,6 +48,9 @@ func New(opts Options) (*Cache, error) {
 	c.errlog = errorLog{logger: o.Logger, every: o.LogInterval, now: o.now}
 	if !contextTimeoutsEnabled(o.Redis) {
 		o.Logger.Warn("cachecore: the Redis client ignores context deadlines (ContextTimeoutEnabled is false); OpTimeout cannot bound a hung server, the client's ReadTimeout will")
+	}
+	if o.Telemetry > 0 {
+		c.telemetry = startTelemetry(c)
 	}
 	return c, nil
 }

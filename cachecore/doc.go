@@ -29,4 +29,12 @@
 // Stats counts hits, misses, errors, sets, loads and invalidations in
 // total and per namespace, the part of the key before its first ':'
 // ("product" for "product:42"). NewCollector exposes them to Prometheus.
+//
+// # Rate limiting, pub/sub and HTTP
+//
+// NewLimiter builds a Redis rate limiter (GCRA, fixed or sliding window),
+// each decision one atomic Lua script on the server's clock. Publish,
+// Subscribe and PSubscribe carry typed messages with the cache's codec on
+// namespaced channels, and resubscribe after Redis restarts. RateLimit and
+// ResponseCache are net/http middleware built on them.
 package cachecore

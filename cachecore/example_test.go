@@ -171,3 +171,25 @@ func ExampleNewCollector() {
 	// Output:
 	// cache_misses_total 1
 }
+
+func ExampleReadTelemetry() {
+	rdb, stop := newExampleRedis()
+	defer stop()
+	ctx := context.Background()
+
+	// The service: telemetry every 5s, so the dashboard sees its hit rates.
+	cache, _ := cachecore.New(cachecore.Options{Redis: rdb, Telemetry: 5 * time.Second, InstanceID: "api-1"})
+	defer cache.Close()
+	var p Product
+	_ = cache.Get(ctx, "product:1", &p)
+
+	// The dashboard: two round trips, whatever the size of the keyspace.
+	var instances []cachecore.TelemetryInstance
+	for len(instances) == 0 { // the first report is written in the background
+		time.Sleep(10 * time.Millisecond)
+		instances, _ = cachecore.ReadTelemetry(ctx, rdb)
+	}
+	fmt.Println(instances[0].ID, instances[0].Interval)
+	// Output:
+	// api-1 5s
+}

@@ -89,6 +89,14 @@ type Options struct {
 	// 10s.
 	LogInterval time.Duration
 
+	// Telemetry makes the cache write its counters into Redis every
+	// interval, for the cachescope dashboard (see ReadTelemetry for the
+	// layout). 0 disables it; values below 100ms are raised to 100ms. Call
+	// Close to stop it.
+	Telemetry time.Duration
+	// InstanceID names this process in telemetry. "" means hostname-pid.
+	InstanceID string
+
 	// now replaces time.Now in tests.
 	now func() time.Time
 }
@@ -116,7 +124,7 @@ func (o Options) withDefaults() (Options, error) {
 		return o, errNoClient
 	}
 	if o.DefaultTTL < 0 || o.NegativeTTL < 0 || o.OpTimeout < 0 || o.LoadTimeout < 0 ||
-		o.LeaseTTL < 0 || o.LeaseWait < 0 || o.BreakerCooldown < 0 || o.LogInterval < 0 {
+		o.LeaseTTL < 0 || o.LeaseWait < 0 || o.BreakerCooldown < 0 || o.LogInterval < 0 || o.Telemetry < 0 {
 		return o, errors.New("cachecore: durations in Options must not be negative")
 	}
 	if o.BulkChunk < 0 || o.MaxNamespaces < 0 || o.EarlyRefreshBeta < 0 {
@@ -142,6 +150,9 @@ func (o Options) withDefaults() (Options, error) {
 		o.TTLJitter = 0
 	case o.TTLJitter > maxJitter:
 		o.TTLJitter = maxJitter
+	}
+	if o.Telemetry > 0 && o.Telemetry < 100*time.Millisecond {
+		o.Telemetry = 100 * time.Millisecond
 	}
 	if o.EarlyRefreshBeta == 0 {
 		o.EarlyRefreshBeta = 1

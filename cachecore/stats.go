@@ -38,7 +38,9 @@ type Stats struct {
 	// Options.MaxNamespaces distinct names the rest count as "other".
 	Namespaces map[string]Counts `json:"namespaces"`
 	// ErrorsByOp counts errors per operation ("get", "set", "delete",
-	// "mget", "mset", "load", "decode", "invalidate", "lease", "version").
+	// "mget", "mset", "load", "decode", "invalidate", "lease", "version",
+	// "publish", "subscribe", "handler"). Pub/sub messages that do not
+	// decode count under "decode"; "handler" counts pub/sub handler panics.
 	ErrorsByOp map[string]int64 `json:"errors_by_op"`
 	// Breaker is the circuit breaker's state and how often it opened.
 	Breaker BreakerStats `json:"breaker"`
@@ -164,10 +166,14 @@ const (
 	opInvalidate
 	opLease
 	opVersion
+	opPublish
+	opSubscribe
+	opHandler
 	numOps
 )
 
-var opNames = [numOps]string{"get", "set", "delete", "mget", "mset", "load", "decode", "invalidate", "lease", "version"}
+var opNames = [numOps]string{"get", "set", "delete", "mget", "mset", "load", "decode", "invalidate", "lease", "version",
+	"publish", "subscribe", "handler"}
 
 func (o op) String() string { return opNames[o] }
 

@@ -38,21 +38,25 @@ type product struct {
 }
 
 type workload struct {
-	rdb    *redis.Client
-	cache  *cachecore.Cache
-	log    *slog.Logger
-	pace   float64
-	mu     sync.Mutex
-	zipf   *rand.Zipf
-	dbLoad func(ctx context.Context, id int) (product, error)
+	rdb     *redis.Client
+	cache   *cachecore.Cache
+	limiter *cachecore.Limiter
+	log     *slog.Logger
+	pace    float64
+	mu      sync.Mutex
+	zipf    *rand.Zipf
+	dbLoad  func(ctx context.Context, id int) (product, error)
 }
 
 func newWorkload(rdb *redis.Client, opts Options) (*workload, error) {
-	cache, err := cachecore.New(cachecore.Options{Redis: rdb, DefaultTTL: 2 * time.Minute, Logger: opts.Logger})
+	cache, err := cachecore.New(cachecore.Options{Redis: rdb, DefaultTTL: 2 * time.Minute, Logger: opts.Logger,
+		Telemetry: 2 * time.Second, InstanceID: "demo-shop-api"})
 	if err != nil {
 		return nil, err
 	}
-	w := &workload{rdb: rdb, cache: cache, log: opts.Logger, pace: opts.Pace,
+	limiter := cachecore.NewLimiter(rdb, cachecore.LimiterOptions{})
+	cache.ReportLimiter(limiter)
+	w := &workload{rdb: rdb, cache: cache, limiter: limiter, log: opts.Logger, pace: opts.Pace,
 		zipf: rand.NewZipf(rand.New(rand.NewPCG(1, 2)), 1.07, 8, products-1)}
 	w.dbLoad = fakeDatabase
 	return w, nil
@@ -73,6 +77,12 @@ func fakeDatabase(ctx context.Context, id int) (product, error) {
 }
 
 func (w *workload) run(ctx context.Context) {
+	defer w.cache.Close()
+	// A consumer of the shop's events, as a real backend has: it makes the
+	// channels show subscribers.
+	if sub, err := cachecore.PSubscribe(ctx, w.cache, func(string, map[string]any) {}, "events:*"); err == nil {
+		defer sub.Close()
+	}
 	var wg sync.WaitGroup
 	for i := 0; i < workers; i++ {
 		wg.Add(1)
@@ -126,12 +136,14 @@ func (w *workload) worker(ctx context.Context, n int) {
 	rng := rand.New(rand.NewPCG(uint64(n), 99))
 	for ctx.Err() == nil {
 		switch r := rng.IntN(100); {
-		case r < 70:
+		case r < 65:
 			w.productPage(ctx)
-		case r < 85:
+		case r < 80:
 			w.session(ctx, rng)
-		case r < 95:
+		case r < 90:
 			w.cart(ctx, rng)
+		case r < 95:
+			w.rateLimited(ctx, rng)
 		default:
 			w.rdb.ZIncrBy(ctx, "leaderboard:daily", 1, fmt.Sprintf("user:%d", rng.IntN(500)))
 		}
@@ -153,6 +165,21 @@ func (w *workload) productPage(ctx context.Context) {
 	}
 }
 
+// rateLimited plays API clients behind a limiter (a few of them far too
+// eager) and login attempts, some of them a password-guessing bot.
+func (w *workload) rateLimited(ctx context.Context, rng *rand.Rand) {
+	client := rng.IntN(40)
+	if rng.IntN(4) == 0 {
+		client = 0 // the noisy client
+	}
+	_, _ = w.limiter.Allow(ctx, fmt.Sprintf("api:client-%d", client), cachecore.PerSecond(20))
+	user := fmt.Sprintf("user%d", rng.IntN(200))
+	if rng.IntN(3) == 0 {
+		user = "admin" // a bot guessing passwords
+	}
+	_, _ = w.limiter.Allow(ctx, "login:"+user, cachecore.Limit{Algorithm: cachecore.SlidingWindow, Rate: 5, Period: time.Minute})
+}
+
 func (w *workload) session(ctx context.Context, rng *rand.Rand) {
 	key := fmt.Sprintf("session:%04x", rng.IntN(3000))
 	var s map[string]any
@@ -168,6 +195,7 @@ func (w *workload) cart(ctx context.Context, rng *rand.Rand) {
 	p.LTrim(ctx, key, 0, 19)
 	p.Expire(ctx, key, 10*time.Minute)
 	_, _ = p.Exec(ctx)
+	_, _ = cachecore.Publish(ctx, w.cache, "events:cart", map[string]any{"cart": key, "at": time.Now().UnixMilli()})
 }
 
 func (w *workload) warmCategories(ctx context.Context) {
@@ -181,6 +209,7 @@ func (w *workload) warmCategories(ctx context.Context) {
 }
 
 func (w *workload) invalidateRange(ctx context.Context) {
+	_, _ = cachecore.Publish(ctx, w.cache, "cache:invalidations", map[string]string{"pattern": "product:1*"})
 	_, err := w.cache.InvalidatePattern(ctx, "product:1*", cachecore.InvalidateOptions{MaxRate: 5000})
 	if err != nil && ctx.Err() == nil {
 		w.log.Warn("demo invalidation", "error", err)

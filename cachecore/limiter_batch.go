@@ -1,0 +1,151 @@
+package cachecore
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// limiterBatcher bounds how many round trips a Limiter has outstanding and
+// sends the decisions that arrive while that many are out together, as one
+// pipeline, as soon as one comes back.
+//
+// Why: a decision is a tiny script, so under concurrency its cost is the
+// round trip (two syscalls on each side per request), not the work in
+// Redis. Pipelining N waiting decisions pays one round trip for N. Below
+// the bound every call goes alone, straight away, with its own ctx, exactly
+// as an unbatched call would: batching adds no latency when there is no
+// queue. The scripts are atomic one by one, so batching changes no
+// decision.
+type limiterBatcher struct {
+	rdb         redis.UniversalClient
+	maxInFlight int // <= 0: no batching
+
+	mu       sync.Mutex
+	inFlight int
+	// pending is non-empty only while inFlight == maxInFlight: a round trip
+	// that ends with calls waiting hands its slot to a batch of them.
+	pending []*limiterCall
+}
+
+func (b *limiterBatcher) do(c *limiterCall) (Result, error) {
+	if b.maxInFlight <= 0 {
+		return c.run(b.rdb)
+	}
+	b.mu.Lock()
+	if b.inFlight < b.maxInFlight {
+		b.inFlight++
+		b.mu.Unlock()
+		res, err := c.run(b.rdb)
+		if next := b.release(); next != nil {
+			// The caller gets its answer now; a goroutine carries the
+			// waiting calls (it exists only while there is a queue).
+			go b.runBatches(next)
+		}
+		return res, err
+	}
+	c.done = make(chan struct{})
+	b.pending = append(b.pending, c)
+	b.mu.Unlock()
+	select {
+	case <-c.done:
+		return c.res, c.err
+	case <-c.ctx.Done():
+		// The batch may still run this call's script; like a direct call
+		// whose ctx ends after sending, the units may have been spent.
+		return Result{}, c.ctx.Err()
+	}
+}
+
+// release ends a round trip. It returns the calls that waited for it (the
+// slot passes to them), or nil after freeing the slot.
+func (b *limiterBatcher) release() []*limiterCall {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	next := b.pending
+	b.pending = nil
+	if len(next) == 0 {
+		b.inFlight--
+		return nil
+	}
+	return next
+}
+
+func (b *limiterBatcher) runBatches(batch []*limiterCall) {
+	for batch != nil {
+		b.exec(batch)
+		batch = b.release()
+	}
+}
+
+// exec runs one batch as a pipeline and delivers each call's result.
+func (b *limiterBatcher) exec(batch []*limiterCall) {
+	live := make([]*limiterCall, 0, len(batch))
+	for _, c := range batch {
+		if err := c.ctx.Err(); err != nil {
+			// Its caller has given up: spend nothing on its behalf.
+			c.err = err
+			close(c.done)
+			continue
+		}
+		live = append(live, c)
+	}
+	switch len(live) {
+	case 0:
+		return
+	case 1:
+		c := live[0]
+		c.res, c.err = c.run(b.rdb)
+		close(c.done)
+		return
+	}
+	ctx, cancel := limiterBatchContext(live)
+	defer cancel()
+	cmds := make([]*redis.Cmd, len(live))
+	pipe := b.rdb.Pipeline()
+	for i, c := range live {
+		cmds[i] = c.script.EvalSha(ctx, pipe, c.keys, c.args...)
+	}
+	_, _ = pipe.Exec(ctx) // errors are per command, read below
+	var noScript []int
+	for i, cmd := range cmds {
+		if redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") {
+			noScript = append(noScript, i)
+		}
+	}
+	if len(noScript) > 0 {
+		// The server lost its script cache (restart, failover, SCRIPT
+		// FLUSH): send the sources; the first EVAL caches the script again.
+		pipe := b.rdb.Pipeline()
+		for _, i := range noScript {
+			c := live[i]
+			cmds[i] = c.script.Eval(ctx, pipe, c.keys, c.args...)
+		}
+		_, _ = pipe.Exec(ctx)
+	}
+	for i, c := range live {
+		c.res, c.err = parseLimiterReply(cmds[i])
+		close(c.done)
+	}
+}
+
+// limiterBatchContext bounds a batch by the latest deadline of its calls,
+// so it lasts as long as its most patient caller would have waited alone
+// (each caller still returns at its own deadline). With any call without a
+// deadline, the client's read and write timeouts bound it. Values of the
+// callers' contexts are not carried into the pipeline.
+func limiterBatchContext(calls []*limiterCall) (context.Context, context.CancelFunc) {
+	var latest time.Time
+	for _, c := range calls {
+		d, ok := c.ctx.Deadline()
+		if !ok {
+			return context.WithCancel(context.Background())
+		}
+		if d.After(latest) {
+			latest = d
+		}
+	}
+	return context.WithDeadline(context.Background(), latest)
+}
