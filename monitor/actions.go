@@ -136,7 +136,8 @@ func (a *Actions) record(e AuditEntry, err error) error {
 // DeleteOptions tune [Actions.Delete].
 type DeleteOptions struct {
 	// Backup is the file the keys are dumped to (appended) before they are
-	// deleted; "" means no backup.
+	// deleted; "" means no backup. A file this call created is removed
+	// again if no key was dumped to it.
 	Backup string
 }
 
@@ -145,8 +146,10 @@ type DeleteResult struct {
 	// Deleted is how many keys existed and were deleted.
 	Deleted int64 `json:"deleted"`
 	// BackedUp is how many keys were dumped to Backup.
-	BackedUp int64  `json:"backed_up"`
-	Backup   string `json:"backup,omitempty"`
+	BackedUp int64 `json:"backed_up"`
+	// Backup is the backup file, "" when there is none (none asked, or
+	// nothing to keep).
+	Backup string `json:"backup,omitempty"`
 }
 
 // deleteBatch is how many keys one UNLINK pipeline deletes.
@@ -160,7 +163,7 @@ func (a *Actions) Delete(ctx context.Context, keys []string, opts DeleteOptions)
 	}
 	res := DeleteResult{Backup: opts.Backup}
 	err := a.deleteKeys(ctx, keys, opts, &res)
-	entry := AuditEntry{Action: ActionDelete, Keys: auditKeyList(keys), Count: res.Deleted, Backup: opts.Backup,
+	entry := AuditEntry{Action: ActionDelete, Keys: auditKeyList(keys), Count: res.Deleted, Backup: res.Backup,
 		Detail: fmt.Sprintf("%d keys asked", len(keys))}
 	return res, a.record(entry, err)
 }
@@ -179,7 +182,11 @@ func (a *Actions) deleteKeys(ctx context.Context, keys []string, opts DeleteOpti
 		if bw, err = openBackup(opts.Backup, a.backupHeader(ActionDelete, "")); err != nil {
 			return err
 		}
-		defer func() { _ = bw.close() }()
+		defer func() {
+			if bw != nil {
+				_ = bw.close()
+			}
+		}()
 	}
 	for start := 0; start < len(keys); start += deleteBatch {
 		if err := ctx.Err(); err != nil {
@@ -208,7 +215,12 @@ func (a *Actions) deleteKeys(ctx context.Context, keys []string, opts DeleteOpti
 		}
 	}
 	if bw != nil {
-		return bw.close()
+		kept, err := bw.closeOrDiscard()
+		bw = nil
+		if !kept {
+			res.Backup = ""
+		}
+		return err
 	}
 	return nil
 }

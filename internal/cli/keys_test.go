@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"strings"
@@ -33,7 +34,29 @@ func keysServer(t *testing.T) (string, *redis.Client, string) {
 	state := t.TempDir()
 	t.Setenv("XDG_STATE_HOME", state)
 	srv := redistest.Start(t)
-	return "redis://" + srv.Addr, srv.Client(t), state
+	admin := srv.Client(t)
+	// The commands open their own clients, out of the tests' reach, so the
+	// server's own command statistics show what they sent.
+	t.Cleanup(func() { forbidDangerousSent(t, admin) })
+	return "redis://" + srv.Addr, admin, state
+}
+
+// forbidDangerousSent fails the test if the server ever ran a command the
+// safety model forbids (the tests' setup does not use any).
+func forbidDangerousSent(t *testing.T, admin *redis.Client) {
+	t.Helper()
+	info, err := admin.Info(context.Background(), "commandstats").Result()
+	if err != nil {
+		t.Errorf("commandstats: %v", err)
+		return
+	}
+	for _, line := range strings.Split(info, "\n") {
+		name, _, _ := strings.Cut(strings.TrimPrefix(line, "cmdstat_"), ":")
+		switch name {
+		case "keys", "monitor", "flushall", "flushdb", "debug", "config|set":
+			t.Errorf("the server ran %s: %s", name, strings.TrimSpace(line))
+		}
+	}
 }
 
 func jsonLines(t *testing.T, out string) []map[string]any {
