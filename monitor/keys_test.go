@@ -531,3 +531,19 @@ func TestKeySetGrowsAndStopsAtItsLimit(t *testing.T) {
 		t.Fatalf("%d slots for 5000 keys", len(s.slots))
 	}
 }
+
+func TestCursorFromOtherServersIsStale(t *testing.T) {
+	t.Parallel()
+	a, b := startKeysServer(t), startKeysServer(t)
+	populate(t, a.admin, 3000, "k")
+	ka, kb := NewKeys(a.watched, KeysOptions{ScanCount: 100}), NewKeys(b.watched, KeysOptions{ScanCount: 100})
+	p, err := ka.ScanPage(t.Context(), Query{}, Cursor{}, 10)
+	if err != nil || p.Done {
+		t.Fatalf("%+v %v", p, err)
+	}
+	// The masters differ (as after a failover or a resharding): resuming
+	// could miss keys, so it is refused.
+	if _, err := kb.ScanPage(t.Context(), Query{}, p.Next, 10); !errors.Is(err, ErrCursorStale) {
+		t.Fatalf("resumed on another server: %v", err)
+	}
+}
