@@ -14,15 +14,22 @@ import (
 	"github.com/cachescope/cachescope/cachecore"
 )
 
-// ErrReadOnly is returned by every write of an [Actions] made without write
-// mode. The error wrapping it carries the reason (see ActionsOptions.Reason).
-var ErrReadOnly = errors.New("read-only")
+// ErrReadOnly is what every write of an [Actions] made without write mode
+// returns: errors.Is(err, ErrReadOnly) holds, and err.Error() is the reason
+// for the user (ActionsOptions.Reason).
+var ErrReadOnly = errors.New("monitor: read-only mode")
+
+// readOnlyError carries the reason writes are off.
+type readOnlyError struct{ reason string }
+
+func (e readOnlyError) Error() string        { return e.reason }
+func (e readOnlyError) Is(target error) bool { return target == ErrReadOnly }
 
 // ActionsOptions configure [Actions]. Every zero field means its
 // documented default.
 type ActionsOptions struct {
-	// Write allows writes. Without it every write returns an error
-	// wrapping ErrReadOnly with Reason.
+	// Write allows writes. Without it every write returns an error that
+	// is ErrReadOnly and reads as Reason.
 	Write bool
 	// Reason says why writes are off, for the user (connect.WriteMode
 	// gives it). "" means "read-only mode".
@@ -106,7 +113,7 @@ func (a *Actions) NewBackupPath(action string) (string, error) {
 // begin checks write mode and the audit log before a write.
 func (a *Actions) begin() error {
 	if !a.opts.Write {
-		return fmt.Errorf("%w: %s", ErrReadOnly, a.opts.Reason)
+		return readOnlyError{a.opts.Reason}
 	}
 	if err := a.audit.Check(); err != nil {
 		return fmt.Errorf("refusing to write without an audit log: %w", err)
