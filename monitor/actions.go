@@ -14,15 +14,22 @@ import (
 	"github.com/cachescope/cachescope/cachecore"
 )
 
-// ErrReadOnly is returned by every write of an [Actions] made without write
-// mode. The error wrapping it carries the reason (see ActionsOptions.Reason).
-var ErrReadOnly = errors.New("read-only")
+// ErrReadOnly is what every write of an [Actions] made without write mode
+// returns: errors.Is(err, ErrReadOnly) holds, and err.Error() is the reason
+// for the user (ActionsOptions.Reason).
+var ErrReadOnly = errors.New("monitor: read-only mode")
+
+// readOnlyError carries the reason writes are off.
+type readOnlyError struct{ reason string }
+
+func (e readOnlyError) Error() string        { return e.reason }
+func (e readOnlyError) Is(target error) bool { return target == ErrReadOnly }
 
 // ActionsOptions configure [Actions]. Every zero field means its
 // documented default.
 type ActionsOptions struct {
-	// Write allows writes. Without it every write returns an error
-	// wrapping ErrReadOnly with Reason.
+	// Write allows writes. Without it every write returns an error that
+	// is ErrReadOnly and reads as Reason.
 	Write bool
 	// Reason says why writes are off, for the user (connect.WriteMode
 	// gives it). "" means "read-only mode".
@@ -106,7 +113,7 @@ func (a *Actions) NewBackupPath(action string) (string, error) {
 // begin checks write mode and the audit log before a write.
 func (a *Actions) begin() error {
 	if !a.opts.Write {
-		return fmt.Errorf("%w: %s", ErrReadOnly, a.opts.Reason)
+		return readOnlyError{a.opts.Reason}
 	}
 	if err := a.audit.Check(); err != nil {
 		return fmt.Errorf("refusing to write without an audit log: %w", err)
@@ -136,7 +143,8 @@ func (a *Actions) record(e AuditEntry, err error) error {
 // DeleteOptions tune [Actions.Delete].
 type DeleteOptions struct {
 	// Backup is the file the keys are dumped to (appended) before they are
-	// deleted; "" means no backup.
+	// deleted; "" means no backup. A file this call created is removed
+	// again if no key was dumped to it.
 	Backup string
 }
 
@@ -145,8 +153,10 @@ type DeleteResult struct {
 	// Deleted is how many keys existed and were deleted.
 	Deleted int64 `json:"deleted"`
 	// BackedUp is how many keys were dumped to Backup.
-	BackedUp int64  `json:"backed_up"`
-	Backup   string `json:"backup,omitempty"`
+	BackedUp int64 `json:"backed_up"`
+	// Backup is the backup file, "" when there is none (none asked, or
+	// nothing to keep).
+	Backup string `json:"backup,omitempty"`
 }
 
 // deleteBatch is how many keys one UNLINK pipeline deletes.
@@ -160,7 +170,7 @@ func (a *Actions) Delete(ctx context.Context, keys []string, opts DeleteOptions)
 	}
 	res := DeleteResult{Backup: opts.Backup}
 	err := a.deleteKeys(ctx, keys, opts, &res)
-	entry := AuditEntry{Action: ActionDelete, Keys: auditKeyList(keys), Count: res.Deleted, Backup: opts.Backup,
+	entry := AuditEntry{Action: ActionDelete, Keys: auditKeyList(keys), Count: res.Deleted, Backup: res.Backup,
 		Detail: fmt.Sprintf("%d keys asked", len(keys))}
 	return res, a.record(entry, err)
 }
@@ -179,7 +189,11 @@ func (a *Actions) deleteKeys(ctx context.Context, keys []string, opts DeleteOpti
 		if bw, err = openBackup(opts.Backup, a.backupHeader(ActionDelete, "")); err != nil {
 			return err
 		}
-		defer func() { _ = bw.close() }()
+		defer func() {
+			if bw != nil {
+				_ = bw.close()
+			}
+		}()
 	}
 	for start := 0; start < len(keys); start += deleteBatch {
 		if err := ctx.Err(); err != nil {
@@ -208,7 +222,12 @@ func (a *Actions) deleteKeys(ctx context.Context, keys []string, opts DeleteOpti
 		}
 	}
 	if bw != nil {
-		return bw.close()
+		kept, err := bw.closeOrDiscard()
+		bw = nil
+		if !kept {
+			res.Backup = ""
+		}
+		return err
 	}
 	return nil
 }

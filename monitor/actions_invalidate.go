@@ -25,7 +25,8 @@ type InvalidateOptions struct {
 	// SampleSize is how many matched keys the report keeps. 0 means 10.
 	SampleSize int
 	// Backup is the file every key is dumped to (appended) before it is
-	// deleted; "" means no backup.
+	// deleted; "" means no backup. A file this call created is removed
+	// again if nothing was deleted.
 	Backup string
 	// Progress, if set, is called after every SCAN page with the report
 	// so far. Calls never overlap.
@@ -37,7 +38,8 @@ type InvalidateReport struct {
 	cachecore.InvalidateResult
 	// Pattern is the pattern invalidated.
 	Pattern string `json:"pattern"`
-	// Backup is the backup file, BackedUp how many keys it received.
+	// Backup is the backup file ("" when none was asked or nothing was
+	// kept), BackedUp how many keys it received.
 	Backup   string `json:"backup,omitempty"`
 	BackedUp int64  `json:"backed_up"`
 }
@@ -58,7 +60,7 @@ func (a *Actions) Invalidate(ctx context.Context, pattern string, opts Invalidat
 		return rep, err
 	}
 	entry := AuditEntry{Action: ActionInvalidate, Pattern: pattern, Keys: auditKeyList(rep.Sample),
-		Count: rep.Deleted, Backup: opts.Backup,
+		Count: rep.Deleted, Backup: rep.Backup,
 		Detail: fmt.Sprintf("scanned %d matched %d in %s", rep.Scanned, rep.Matched, rep.Duration.Round(time.Millisecond))}
 	return rep, a.record(entry, err)
 }
@@ -101,7 +103,11 @@ func (a *Actions) invalidate(ctx context.Context, pattern string, opts Invalidat
 	rep.InvalidateResult = res
 	rep.BackedUp = backedUp.Load()
 	if bw != nil {
-		err = errors.Join(err, bw.close())
+		kept, cerr := bw.closeOrDiscard()
+		if !kept {
+			rep.Backup = ""
+		}
+		err = errors.Join(err, cerr)
 	}
 	return rep, err
 }

@@ -437,3 +437,42 @@ func TestInvalidateIsCancellable(t *testing.T) {
 }
 
 var _ = redis.Nil
+
+func TestAnEmptyBackupIsNotLeftBehind(t *testing.T) {
+	t.Parallel()
+	s := startKeysServer(t)
+	ctx := t.Context()
+	a := newTestActions(t, s, true)
+	dir := t.TempDir()
+	inv := filepath.Join(dir, "inv.backup")
+	rep, err := a.Invalidate(ctx, "nothing:*", InvalidateOptions{Backup: inv})
+	if err != nil || rep.Backup != "" || rep.Deleted != 0 {
+		t.Fatalf("report %+v %v", rep, err)
+	}
+	del := filepath.Join(dir, "del.backup")
+	res, err := a.Delete(ctx, []string{"missing"}, DeleteOptions{Backup: del})
+	if err != nil || res.Backup != "" {
+		t.Fatalf("delete %+v %v", res, err)
+	}
+	for _, p := range []string{inv, del} {
+		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("%s left behind (%v)", p, err)
+		}
+	}
+	for _, e := range readAudit(t, a.AuditPath()) {
+		if e.Backup != "" {
+			t.Fatalf("the audit names a backup that does not exist: %+v", e)
+		}
+	}
+	// An existing backup is appended to, and never removed.
+	s.admin.Set(ctx, "k", "v", 0)
+	if _, err := a.Delete(ctx, []string{"k"}, DeleteOptions{Backup: del}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Delete(ctx, []string{"missing"}, DeleteOptions{Backup: del}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(del); err != nil {
+		t.Fatalf("a backup holding a key was removed: %v", err)
+	}
+}

@@ -21,11 +21,11 @@ type AnalyzeOptions struct {
 	// MaxKeys is the most keys analyzed. 0 means 100,000.
 	MaxKeys int
 	// Rate caps the keys analyzed per second, so that the server stays
-	// responsive for its other clients. 0 means 20,000; a negative value
+	// responsive for its other clients. 0 means 15,000; a negative value
 	// means unpaced.
 	Rate int
 	// ScanRate caps the SCAN calls per second (what a rare pattern costs
-	// while it finds few keys). 0 means 200; a negative value means
+	// while it finds few keys). 0 means 500; a negative value means
 	// unpaced.
 	ScanRate int
 	// Batch is the COUNT of each SCAN call and the most keys per pipeline
@@ -51,9 +51,9 @@ type AnalyzeOptions struct {
 // Defaults of AnalyzeOptions.
 const (
 	DefaultAnalyzeKeys   = 100_000
-	DefaultAnalyzeRate   = 20_000
-	DefaultScanRate      = 200
-	DefaultAnalyzeBatch  = 100
+	DefaultAnalyzeRate   = 15_000
+	DefaultScanRate      = 500
+	DefaultAnalyzeBatch  = 50
 	DefaultMaxNamespaces = 1000
 	DefaultTopKeys       = 20
 )

@@ -73,10 +73,11 @@ type backupLine struct {
 
 // backupWriter appends records to a backup file.
 type backupWriter struct {
-	f    *os.File
-	w    *bufio.Writer
-	path string
-	n    int64
+	f       *os.File
+	w       *bufio.Writer
+	path    string
+	n       int64
+	created bool // the file did not exist (or was empty) before
 }
 
 // openBackup opens path for appending records, creating it (0600, with its
@@ -103,6 +104,7 @@ func openBackup(path string, h BackupHeader) (*backupWriter, error) {
 		}
 		return bw, nil
 	}
+	bw.created = true
 	h.Version = BackupVersion
 	hb, err := json.Marshal(h)
 	if err != nil {
@@ -152,6 +154,17 @@ func (b *backupWriter) sync() error {
 
 func (b *backupWriter) close() error {
 	return errors.Join(b.sync(), b.f.Close())
+}
+
+// closeOrDiscard closes the file, and removes it when this writer created
+// it and wrote no record (nothing was deleted: no file to restore from).
+// It reports whether the file was kept.
+func (b *backupWriter) closeOrDiscard() (kept bool, err error) {
+	err = b.close()
+	if b.created && b.n == 0 && err == nil {
+		return false, os.Remove(b.path)
+	}
+	return true, err
 }
 
 // readBackupHeader reads the magic line and the header.

@@ -51,7 +51,7 @@ type KeysOptions struct {
 	// MaxExamined is the budget of examined keys per page: a page that
 	// has not filled up by then is returned short, with the cursor to
 	// continue, so a rare pattern on a huge keyspace never blocks. 0 means
-	// 100,000 (about 100 SCAN calls at the default ScanCount).
+	// 50,000 (about 50 SCAN calls at the default ScanCount).
 	MaxExamined int
 	// MaxTracked bounds the memory a [Browser] uses to drop the duplicates
 	// SCAN may return while the server resizes its table: it remembers a
@@ -79,7 +79,7 @@ type KeysOptions struct {
 const (
 	DefaultPageSize      = 100
 	DefaultScanCount     = 1000
-	DefaultMaxExamined   = 100_000
+	DefaultMaxExamined   = 50_000
 	DefaultMaxTracked    = 1_000_000
 	DefaultStringWindow  = 64 << 10
 	DefaultElementWindow = 100

@@ -13,8 +13,8 @@ import (
 // a single server), the progress so far, and the keys already fetched that
 // did not fit in the last page. It is opaque and immutable; the zero Cursor
 // starts a scan. A cursor stays valid as long as the masters it was made
-// on are there; after a cluster topology change, resuming it fails with
-// ErrCursorStale.
+// on are the masters: after a cluster topology change (a master added,
+// removed or failed over), resuming it fails with ErrCursorStale.
 type Cursor struct {
 	nodes   []cursorNode // nil before the first page
 	pending []string     // keys fetched, accepted, not yet returned
@@ -144,8 +144,13 @@ func (k *Keys) scanPage(ctx context.Context, q Query, cur Cursor, lim scanLimits
 			return Page{}, err
 		}
 	}
+	// A master gone or added means slots moved under the cursor: keys
+	// could be missed, so the scan must start again.
+	if len(next.nodes) != len(nodes) {
+		return Page{}, ErrCursorStale
+	}
 	for _, n := range next.nodes {
-		if _, ok := byAddr[n.addr]; !ok && !n.done {
+		if _, ok := byAddr[n.addr]; !ok {
 			return Page{}, ErrCursorStale
 		}
 	}

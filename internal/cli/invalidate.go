@@ -128,9 +128,6 @@ func runInvalidate(ctx context.Context, d *Deps, cf *connFlags, f *invalidateFla
 	if isTerminal(d.Stderr) {
 		fmt.Fprintln(d.Stderr)
 	}
-	if rep.BackedUp == 0 {
-		rep.Backup = "" // nothing matched: no file worth mentioning
-	}
 	interrupted := errors.Is(err, context.Canceled)
 	if perr := printInvalidate(d.Stdout, rep, f.asJSON, interrupted); perr != nil {
 		return perr

@@ -75,6 +75,7 @@ func listKeys(ctx context.Context, d *Deps, target *connect.Target, k *monitor.K
 		fmt.Fprintf(d.Stdout, "%-7s %-9s %9s  %s\n", "TYPE", "TTL", "SIZE", "KEY")
 	}
 	var last monitor.Page
+	cut := false
 	for !b.Done() && (limit == 0 || printed < limit) {
 		page, err := b.Next(ctx)
 		if err != nil {
@@ -83,7 +84,7 @@ func listKeys(ctx context.Context, d *Deps, target *connect.Target, k *monitor.K
 		last = page
 		keys := page.Keys
 		if limit > 0 && len(keys) > limit-printed {
-			keys = keys[:limit-printed]
+			keys, cut = keys[:limit-printed], true
 		}
 		metas, err := k.Meta(ctx, keys)
 		if err != nil {
@@ -107,7 +108,7 @@ func listKeys(ctx context.Context, d *Deps, target *connect.Target, k *monitor.K
 			fmt.Fprintf(d.Stdout, "%-7s %-9s %9s  %s\n", sanitize.Line(m.Type), monitor.FormatTTL(m.TTL, m.HasTTL), size, sanitize.Line(m.Key))
 		}
 	}
-	if !b.Done() {
+	if cut || !b.Done() {
 		fmt.Fprintf(d.Stderr, "(stopped at --limit %d after examining about %d of ~%d keys; --limit 0 lists all)\n",
 			limit, last.Examined, last.Total)
 	}
