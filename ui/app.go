@@ -11,6 +11,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/cachescope/cachescope/monitor"
 )
@@ -29,6 +30,11 @@ type Options struct {
 	// refused).
 	Keyspace *monitor.Keys
 	Actions  *monitor.Actions
+	// Redis is the client the Pub/Sub and App views read with (their
+	// pollers and the tap). nil leaves those views out.
+	Redis redis.UniversalClient
+	// Tap starts the live pub/sub tap at once with these patterns.
+	Tap []string
 	// Now replaces time.Now and Location time.Local in tests.
 	Now      func() time.Time
 	Location *time.Location
@@ -66,6 +72,10 @@ func New(opts Options) *App {
 	a.panes = []Pane{newOverview(ctx)}
 	if opts.Keyspace != nil {
 		a.panes = append(a.panes, newKeysView(ctx, opts.Keyspace, opts.Actions))
+	}
+	if opts.Redis != nil {
+		a.panes = append(a.panes, newPubSubView(ctx, opts.Redis, opts.Actions, opts.Tap),
+			newAppView(ctx, monitor.NewAppPoller(opts.Redis, monitor.AppOptions{})))
 	}
 	a.panes = append(a.panes, newSlowlog(ctx))
 	a.cmdline = newCmdline(ctx, a.commandNames())
@@ -242,6 +252,16 @@ func (a *App) resize() {
 		p.SetSize(a.width, a.bodyHeight())
 	}
 	a.cmdline.setWidth(a.width)
+}
+
+// Close stops what the views run in the background (the pub/sub tap, key
+// event subscriptions). Call it after the program ends.
+func (a *App) Close() {
+	for _, p := range a.panes {
+		if s, ok := p.(interface{ stop() }); ok {
+			s.stop()
+		}
+	}
 }
 
 // View draws the tab bar, the active pane (or the help overlay) and the

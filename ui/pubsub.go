@@ -4,9 +4,9 @@ import (
 	"context"
 	"time"
 
-	tea "charm.land/bubbletea/v2"
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cachescope/cachescope/internal/sanitize"

@@ -113,8 +113,9 @@ func (v *pubsubView) channelLines(limit int) []string {
 			}
 		}
 	}
+	t.height = max(1, min(len(rows), limit))
 	t.setRows(rows)
-	note := fmt.Sprintf("  %d channels with subscribers", len(c.Channels))
+	note := fmt.Sprintf("  %d channels with subscribers by name (pattern subscribers are not counted per channel)", len(c.Channels))
 	if c.Truncated {
 		note += fmt.Sprintf(" (%d listed; only the first %d counted)", c.Listed, len(c.Channels))
 	}
@@ -122,7 +123,7 @@ func (v *pubsubView) channelLines(limit int) []string {
 		note += " · shard channels: " + sanitize.Line(c.ShardUnavailable)
 	}
 	if len(rows) == 0 {
-		return []string{fitCells(head, v.width), st.Muted.Render("  no channel has a subscriber" + note[len(fmt.Sprintf("  %d channels with subscribers", 0)):])}
+		return []string{fitCells(head, v.width), st.Muted.Render("  no channel has a subscriber by name; press s to see what is published")}
 	}
 	return []string{fitCells(head, v.width), indent(t.view(st)), fitCells(st.Muted.Render(note), v.width)}
 }

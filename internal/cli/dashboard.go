@@ -17,10 +17,12 @@ import (
 // dashboardFlags tune the dashboard.
 type dashboardFlags struct {
 	refresh time.Duration
+	tap     []string
 }
 
 func (f *dashboardFlags) register(cmd *cobra.Command) {
 	cmd.PersistentFlags().DurationVar(&f.refresh, "refresh", monitor.DefaultInterval, "dashboard refresh interval (one INFO per refresh)")
+	cmd.Flags().StringSliceVar(&f.tap, "tap", nil, "start the live pub/sub tap with these PSUBSCRIBE patterns (e.g. --tap '*')")
 }
 
 func runDashboard(cmd *cobra.Command, d *Deps, cf *connFlags, df *dashboardFlags) error {
@@ -35,7 +37,7 @@ func runDashboard(cmd *cobra.Command, d *Deps, cf *connFlags, df *dashboardFlags
 	defer target.Client.Close()
 	write, reason := connect.WriteMode(target, cf.write, cf.readOnly)
 	return runUI(ctx, d, uiSession{
-		target: target, write: write, reason: reason, refresh: df.refresh, logger: d.logger,
+		target: target, write: write, reason: reason, refresh: df.refresh, logger: d.logger, tap: df.tap,
 	})
 }
 
@@ -47,6 +49,7 @@ type uiSession struct {
 	refresh  time.Duration
 	logger   *slog.Logger
 	embedded bool
+	tap      []string
 }
 
 // runUI polls the target in the background and runs the Bubble Tea
@@ -96,7 +99,10 @@ func runUI(ctx context.Context, d *Deps, s uiSession) error {
 		Snapshots: snaps,
 		Keyspace:  keyspace,
 		Actions:   actions,
+		Redis:     s.target.Client,
+		Tap:       s.tap,
 	})
+	defer app.Close()
 	p := tea.NewProgram(app, tea.WithContext(ctx), tea.WithInput(d.Stdin), tea.WithOutput(d.Stdout))
 	_, err = p.Run()
 	cancel()
