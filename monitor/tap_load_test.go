@@ -235,7 +235,7 @@ func TestTapDropsForASlowConsumerUnderLoad(t *testing.T) {
 	// A deliver callback that takes 100 ms per batch of at most 256
 	// messages cannot follow 50,000 messages a second: the tap must drop,
 	// count, and stay bounded, while its socket keeps draining.
-	r := tapLoad(t, srv, 50_000, 3*time.Second, 100, 100*time.Millisecond)
+	r := tapLoad(t, srv, 50_000, 2*time.Second, 100, 100*time.Millisecond)
 	t.Logf("slow consumer: %v, delivered %d", r, r.slowConsumerMsg)
 	checkTapLoad(t, r)
 	if r.stats.Dropped == 0 {
