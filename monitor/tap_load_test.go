@@ -153,12 +153,13 @@ func tapLoad(tb testing.TB, srv *redistest.Server, rate int, d time.Duration, si
 	close(uiDone)
 	uiWG.Wait()
 	res.stats = tap.Stats()
-	res.slowConsumerMsg = delivered.Load()
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
 	res.heapAfter = ms.HeapInuse
 	cancel()
 	tapWG.Wait()
+	// After Run returned: the last accounted batch has been delivered.
+	res.slowConsumerMsg = delivered.Load()
 
 	res.snapshots = len(frames)
 	if len(frames) > 0 {
