@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -104,9 +105,12 @@ type AppInstance struct {
 	Started, Reported time.Time
 	// Interval is the instance's reporting interval.
 	Interval time.Duration
-	// Stale is true when the instance missed a report (its last report is
-	// older than 1.5 of its intervals here): a UI shows it faded. After 3
-	// intervals without a report it is dropped.
+	// Stale is true when the instance missed a report: this poller has
+	// seen no new report from it for 1.5 of its intervals plus the
+	// poller's own Interval (it only looks that often). A UI shows it
+	// faded; stale instances are left out of the sums. After 3 intervals
+	// (plus the poller's) without a report it is dropped. Times are the
+	// poller's clock, so a skewed clock on the instance does not matter.
 	Stale bool
 	// LastSeen is when this poller last saw a new report from it (local
 	// clock).
@@ -204,6 +208,9 @@ func NewAppPoller(rdb redis.UniversalClient, opts AppOptions) *AppPoller {
 	opts = opts.withDefaults()
 	p := &AppPoller{rdb: rdb, opts: opts, now: time.Now, appState: newAppState(opts)}
 	p.read = func(ctx context.Context) ([]cachecore.TelemetryInstance, error) {
+		if rdb == nil {
+			return nil, errors.New("monitor: no Redis client")
+		}
 		return cachecore.ReadTelemetry(ctx, rdb)
 	}
 	return p

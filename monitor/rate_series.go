@@ -96,8 +96,8 @@ func (r *rateSeries) history(now time.Time) []float64 {
 	return out
 }
 
-// idleSince reports whether no event was counted after the second before
-// sec minus the span: the series reads all zero from then on.
+// silentAt reports whether the series reads all zero at second sec: no
+// event was counted in the span that ends there.
 func (r *rateSeries) silentAt(sec int64) bool {
 	return !r.written || r.newest <= sec-int64(len(r.msgs))
 }
