@@ -42,6 +42,9 @@ func (n *node) tick(ctx context.Context, all bool) *Snapshot {
 	}
 	info := ParseInfo(text)
 	cur := countersOf(info, now)
+	if n.opts.Lookups != nil {
+		cur.ownHits, cur.ownMisses = n.opts.Lookups.Load()
+	}
 
 	rebaseline := n.prev == nil || cur.runID != n.prev.counters.runID || cur.wentDown(n.prev.counters)
 	if n.prev != nil && cur.runID != n.prev.counters.runID {

@@ -38,6 +38,12 @@ type Options struct {
 	// Thresholds configure the alerts; the zero value means the documented
 	// defaults.
 	Thresholds Thresholds
+	// Lookups counts the keyspace hits and misses cachescope's own reads
+	// cause (the Keys view's, through KeysOptions.Lookups and
+	// ActionsOptions.Lookups); they are subtracted from the server's, so
+	// browsing keys does not move the application's hit rate. nil means
+	// none are subtracted.
+	Lookups *Lookups
 	// Addr labels the polled node in snapshots. "" means the client's
 	// address when it is a *redis.Client.
 	Addr string

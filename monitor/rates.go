@@ -12,6 +12,7 @@ type counters struct {
 	uptime                        int64
 	commands, connections         int64
 	hits, misses                  int64
+	ownHits, ownMisses            int64 // Options.Lookups when the INFO was read
 	evicted, expired              int64
 	netIn, netOut                 int64
 	rejected, errors              int64
@@ -97,12 +98,16 @@ func computeRates(prev, cur counters, own ownTraffic) Rates {
 	}
 	secs := dt.Seconds()
 	perSec := func(delta int64) float64 { return float64(max(delta, 0)) / secs }
+	// The keyspace lookups cachescope itself caused (browsing keys) are not
+	// the application's: they must not move its hit rate.
+	hits := max(cur.hits-prev.hits-(cur.ownHits-prev.ownHits), 0)
+	misses := max(cur.misses-prev.misses-(cur.ownMisses-prev.ownMisses), 0)
 	r := Rates{
 		Valid:               true,
 		Interval:            dt,
 		OpsPerSec:           perSec(cur.commands - prev.commands - own.commands),
-		HitsPerSec:          perSec(cur.hits - prev.hits),
-		MissesPerSec:        perSec(cur.misses - prev.misses),
+		HitsPerSec:          perSec(hits),
+		MissesPerSec:        perSec(misses),
 		EvictedPerSec:       perSec(cur.evicted - prev.evicted),
 		ExpiredPerSec:       perSec(cur.expired - prev.expired),
 		ConnectionsPerSec:   perSec(cur.connections - prev.connections),
@@ -119,7 +124,7 @@ func computeRates(prev, cur counters, own ownTraffic) Rates {
 	if cur.hasCPU {
 		r.CPUPercent = max(cur.cpu-prev.cpu, 0) / secs * 100
 	}
-	r.Hits, r.Misses = max(cur.hits-prev.hits, 0), max(cur.misses-prev.misses, 0)
+	r.Hits, r.Misses = hits, misses
 	if r.Hits+r.Misses > 0 {
 		r.HitRate, r.HitRateValid = float64(r.Hits)/float64(r.Hits+r.Misses), true
 	}

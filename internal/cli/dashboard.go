@@ -61,7 +61,10 @@ func runUI(ctx context.Context, d *Deps, s uiSession) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	poller := monitor.NewPoller(s.target.Client, monitor.Options{Interval: s.refresh, Addr: s.target.Display})
+	// One counter of the lookups cachescope itself causes, shared by the
+	// explorer, the writer and the poller that subtracts them.
+	lookups := new(monitor.Lookups)
+	poller := monitor.NewPoller(s.target.Client, monitor.Options{Interval: s.refresh, Addr: s.target.Display, Lookups: lookups})
 	// The channel holds only the newest snapshot: when the UI falls behind,
 	// an older one is dropped rather than queued.
 	snaps := make(chan *monitor.Snapshot, 1)
@@ -83,9 +86,9 @@ func runUI(ctx context.Context, d *Deps, s uiSession) error {
 		})
 	}()
 
-	keyspace := monitor.NewKeys(s.target.Client, monitor.KeysOptions{})
+	keyspace := monitor.NewKeys(s.target.Client, monitor.KeysOptions{Lookups: lookups})
 	actions, err := monitor.NewActions(s.target.Client, monitor.ActionsOptions{Write: s.write, Reason: s.reason,
-		Server: s.target.Display, Logger: s.logger})
+		Server: s.target.Display, Logger: s.logger, Lookups: lookups})
 	if err != nil {
 		// Without an audit log no write may run; the dashboard still shows
 		// everything, and each write key says why it does nothing.
