@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -71,7 +72,9 @@ func TestEndToEndDashboard(t *testing.T) {
 	tm.WaitText("● UP", 15*time.Second)
 	tm.WaitFor("live ops/s after the restart", 15*time.Second, liveOps.MatchString)
 
-	tm.Send("2")
+	tm.Send(":")
+	tm.Type("slowlog")
+	tm.Send("Enter")
 	tm.WaitText("Commands", 5*time.Second)
 	tm.Send("q")
 	tm.WaitFor("the program to exit", 10*time.Second, func(string) bool {
@@ -131,4 +134,123 @@ func firstColor(ansi string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// redisCLI runs redis-cli against addr, for checks that do not go through
+// the code under test.
+func redisCLI(t *testing.T, port int, args ...string) string {
+	t.Helper()
+	out, err := exec.Command("redis-cli", append([]string{"-p", strconv.Itoa(port)}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("redis-cli %v: %v %s", args, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// TestEndToEndKeysAndPubSub: filter the keys, open one, delete it,
+// invalidate a pattern with the typed confirmation, restore it from the
+// backup; then tap pub/sub and see a message published by redis-cli.
+func TestEndToEndKeysAndPubSub(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test skipped in -short mode")
+	}
+	srv := redistest.Start(t)
+	bin := buildBinary(t)
+	state := t.TempDir()
+	rdb := srv.Client(t)
+	ctx := context.Background()
+	p := rdb.Pipeline()
+	for i := 0; i < 1200; i++ {
+		p.Set(ctx, fmt.Sprintf("product:%d", i), fmt.Sprintf(`{"id":%d}`, i), time.Hour)
+	}
+	p.Set(ctx, "user:ada", `{"name":"Ada Lovelace"}`, 0)
+	if _, err := p.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	tm := tmuxtest.Start(t, 120, 40, "XDG_STATE_HOME="+state+" "+bin+" --url redis://"+srv.Addr)
+	tm.WaitText("● UP", 15*time.Second)
+	tm.Send("2")
+	tm.WaitText("filter", 5*time.Second)
+	tm.Send("/")
+	tm.Type("user:*")
+	tm.Send("Enter")
+	tm.WaitText("1 key · scan complete", 10*time.Second)
+	tm.Send("Enter")
+	tm.WaitText(`"name": "Ada Lovelace"`, 5*time.Second)
+	tm.Send("Escape")
+	time.Sleep(300 * time.Millisecond) // esc then d at once would read as alt+d
+	tm.Send("d")
+	tm.WaitText("Delete 1 key", 5*time.Second)
+	tm.Send("y")
+	tm.WaitText("deleted 1 key", 5*time.Second)
+	if got := redisCLI(t, srv.Port, "exists", "user:ada"); got != "0" {
+		t.Fatalf("user:ada still exists after the delete (EXISTS = %s)", got)
+	}
+
+	tm.Send(":")
+	tm.Type("invalidate product:*")
+	tm.Send("Enter")
+	tm.WaitText("Pattern of the keys to delete", 5*time.Second)
+	tm.Send("Enter")
+	tm.WaitText("1,200 keys match product:*", 15*time.Second)
+	tm.Send("Enter") // a typed confirmation: enter alone does nothing
+	tm.WaitText("that is not it", 5*time.Second)
+	tm.Type("1200")
+	tm.Send("Enter")
+	screen := tm.WaitText("Deleted 1,200 keys", 15*time.Second)
+	if got := redisCLI(t, srv.Port, "dbsize"); got != "0" {
+		t.Fatalf("DBSIZE %s after invalidating every key", got)
+	}
+	backup := regexp.MustCompile(`restore (\S+invalidate\S*)`).FindStringSubmatch(strings.ReplaceAll(screen, "│\n", ""))
+	files, _ := filepath.Glob(filepath.Join(state, "cachescope", "backups", "*invalidate*"))
+	if len(files) != 1 {
+		t.Fatalf("backup files: %v (screen: %v)", files, backup)
+	}
+	out, err := exec.Command(bin, "restore", files[0], "--url", "redis://"+srv.Addr).CombinedOutput()
+	if err != nil {
+		t.Fatalf("cachescope restore: %v\n%s", err, out)
+	}
+	if got := redisCLI(t, srv.Port, "get", "product:7"); got != `{"id":7}` {
+		t.Fatalf("restored product:7 = %q", got)
+	}
+	if ttl, _ := strconv.Atoi(redisCLI(t, srv.Port, "ttl", "product:7")); ttl <= 0 || ttl > 3600 {
+		t.Fatalf("restored TTL %d", ttl)
+	}
+
+	tm.Send("Escape")
+	time.Sleep(300 * time.Millisecond)
+	tm.Send("3")
+	tm.WaitText("Live tap", 5*time.Second)
+	tm.Send("s")
+	tm.WaitText("subscribed", 10*time.Second)
+	redisCLI(t, srv.Port, "publish", "orders", `{"order":42}`)
+	tm.WaitText(`{"order":42}`, 10*time.Second)
+	tm.Send("q")
+	tm.WaitFor("the program to exit", 10*time.Second, func(string) bool {
+		dead, status := tm.Exited()
+		return dead && status != ""
+	})
+}
+
+// TestEndToEndDemoAppView: the demo's workload reports telemetry, and the
+// App view shows its per-namespace hit rates.
+func TestEndToEndDemoAppView(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test skipped in -short mode")
+	}
+	redistest.Require(t)
+	bin := buildBinary(t)
+	tm := tmuxtest.Start(t, 120, 40, "XDG_STATE_HOME="+t.TempDir()+" "+bin+" demo")
+	tm.WaitText("● UP", 20*time.Second)
+	tm.Send("4")
+	tm.WaitText("demo-shop-api", 20*time.Second)
+	tm.WaitFor("a hit rate for the product namespace", 20*time.Second, func(s string) bool {
+		return regexp.MustCompile(`product\s+\d+(\.\d)?%`).MatchString(s)
+	})
+	tm.Send("q")
+	tm.WaitFor("the demo to exit", 15*time.Second, func(string) bool {
+		dead, status := tm.Exited()
+		return dead && status != ""
+	})
 }

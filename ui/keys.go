@@ -201,7 +201,13 @@ func (v *keysView) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, k.Filter):
 		v.filtering = true
-		v.filter.SetValue(queryText(v.query))
+		// Start from the current filter so it can be refined; the match-all
+		// "*" is not worth keeping.
+		if q := queryText(v.query); q != "*" {
+			v.filter.SetValue(q)
+		} else {
+			v.filter.SetValue("")
+		}
 		v.filter.CursorEnd()
 		return v.filter.Focus()
 	case key.Matches(msg, k.Up):
