@@ -77,13 +77,7 @@ func TestEndToEndDashboard(t *testing.T) {
 	tm.Send("Enter")
 	tm.WaitText("Commands", 5*time.Second)
 	tm.Send("q")
-	tm.WaitFor("the program to exit", 10*time.Second, func(string) bool {
-		dead, status := tm.Exited()
-		return dead && status != ""
-	})
-	if _, status := tm.Exited(); status != "0" {
-		t.Fatalf("exit status %s", status)
-	}
+	tm.WaitExit(10 * time.Second)
 	if b, err := os.ReadFile(stderr); err != nil || len(b) > 0 {
 		t.Fatalf("the dashboard wrote to stderr (%v): %q", err, b)
 	}
@@ -227,10 +221,7 @@ func TestEndToEndKeysAndPubSub(t *testing.T) {
 	redisCLI(t, srv.Port, "publish", "orders", `{"order":42}`)
 	tm.WaitText(`{"order":42}`, 10*time.Second)
 	tm.Send("q")
-	tm.WaitFor("the program to exit", 10*time.Second, func(string) bool {
-		dead, status := tm.Exited()
-		return dead && status != ""
-	})
+	tm.WaitExit(10 * time.Second)
 }
 
 // TestEndToEndDemoAppView: the demo's workload reports telemetry, and the
@@ -249,8 +240,5 @@ func TestEndToEndDemoAppView(t *testing.T) {
 		return regexp.MustCompile(`product\s+\d+(\.\d)?%`).MatchString(s)
 	})
 	tm.Send("q")
-	tm.WaitFor("the demo to exit", 15*time.Second, func(string) bool {
-		dead, status := tm.Exited()
-		return dead && status != ""
-	})
+	tm.WaitExit(15 * time.Second)
 }

@@ -86,9 +86,36 @@ func (s *Session) WaitText(text string, timeout time.Duration) string {
 	return s.WaitFor(fmt.Sprintf("%q", text), timeout, func(screen string) bool { return strings.Contains(screen, text) })
 }
 
-// Exited reports whether the program has exited, and its status.
+// Exited reports whether the program has exited, and its exit status. The
+// status can be "" for a while after the pane died (tmux reaps the process
+// later, seen under heavy load), so callers wait on dead alone.
 func (s *Session) Exited() (bool, string) {
 	out := strings.TrimSpace(s.tmux("display-message", "-p", "-t", s.name, "#{pane_dead} #{pane_dead_status}"))
 	dead, status, _ := strings.Cut(out, " ")
 	return dead == "1", status
+}
+
+// WaitExit waits until the program exits and fails the test if it does not
+// within timeout, or if it exits with a status other than 0.
+func (s *Session) WaitExit(timeout time.Duration) {
+	s.tb.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		dead, status := s.Exited()
+		if dead {
+			// Give tmux a moment to record the status.
+			for i := 0; status == "" && i < 20; i++ {
+				time.Sleep(50 * time.Millisecond)
+				_, status = s.Exited()
+			}
+			if status != "" && status != "0" {
+				s.tb.Fatalf("the program exited with status %s; screen:\n%s", status, s.Screen())
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			s.tb.Fatalf("the program did not exit within %v; screen:\n%s", timeout, s.Screen())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
