@@ -4,18 +4,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"golang.org/x/sync/errgroup"
 )
 
 // MGet reads keys and returns the hits, decoded as T. Absent keys, negative
 // entries and values that do not decode are left out; each key counts as a
 // hit or a miss in its namespace, and an undecodable value also counts as a
 // decode error rather than failing the call. Keys are read in chunks of
-// Options.BulkChunk, with MGET on a single server and per-key GETs in a
-// pipeline on a cluster (so keys may span hash slots). On a Redis error
-// MGet returns the hits read so far and the error.
+// Options.BulkChunk, Options.BulkConcurrency chunks at a time, with MGET on
+// a single server and per-key GETs in a pipeline on a cluster (so keys may
+// span hash slots). On a Redis error MGet returns the hits read so far and
+// the error.
 func MGet[T any](ctx context.Context, c *Cache, keys ...string) (map[string]T, error) {
 	for _, k := range keys {
 		if err := checkKey(k); err != nil {
@@ -23,12 +26,18 @@ func MGet[T any](ctx context.Context, c *Cache, keys ...string) (map[string]T, e
 		}
 	}
 	out := make(map[string]T, len(keys))
-	for start := 0; start < len(keys); start += c.opts.BulkChunk {
-		chunk := keys[start:min(start+c.opts.BulkChunk, len(keys))]
+	var mu sync.Mutex
+	err := c.eachChunk(ctx, len(keys), func(ctx context.Context, start, end int) error {
+		chunk := keys[start:end]
 		raws, err := c.readChunk(ctx, chunk)
 		if err != nil {
-			return out, fmt.Errorf("cachecore: mget: %w", err)
+			return err
 		}
+		// Decode outside the lock: it is most of the client's work, and
+		// the point of several chunks in flight is to overlap it with the
+		// server's.
+		vals := make([]T, len(chunk))
+		hit := make([]bool, len(chunk))
 		for i, key := range chunk {
 			ns := c.ns.of(key)
 			if raws[i] == nil {
@@ -45,11 +54,44 @@ func MGet[T any](ctx context.Context, c *Cache, keys ...string) (map[string]T, e
 				ns.hits.Add(1)
 			default:
 				ns.hits.Add(1)
-				out[key] = v
+				vals[i], hit[i] = v, true
 			}
 		}
+		mu.Lock()
+		for i, key := range chunk {
+			if hit[i] {
+				out[key] = vals[i]
+			}
+		}
+		mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		return out, fmt.Errorf("cachecore: mget: %w", err)
 	}
 	return out, nil
+}
+
+// eachChunk calls fn for the chunks [start, end) of n items, at most
+// Options.BulkConcurrency at once, and returns the first error (which
+// cancels the chunks not yet started).
+func (c *Cache) eachChunk(ctx context.Context, n int, fn func(ctx context.Context, start, end int) error) error {
+	if n <= c.opts.BulkChunk {
+		if n == 0 {
+			return nil
+		}
+		return fn(ctx, 0, n)
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(c.opts.BulkConcurrency)
+	for start := 0; start < n; start += c.opts.BulkChunk {
+		if ctx.Err() != nil {
+			break
+		}
+		end := min(start+c.opts.BulkChunk, n)
+		g.Go(func() error { return fn(ctx, start, end) })
+	}
+	return g.Wait()
 }
 
 // readChunk returns the raw values of keys, nil for absent ones.
@@ -100,58 +142,55 @@ func (c *Cache) readChunk(ctx context.Context, keys []string) ([][]byte, error) 
 }
 
 // MSet stores items, each under its own jittered ttl (0 means
-// Options.DefaultTTL), through pipelines of Options.BulkChunk SETs, which
-// work across cluster hash slots. Keys are checked before anything is
-// written. MSet is not atomic: on an error, earlier chunks stay written.
+// Options.DefaultTTL), through pipelines of Options.BulkChunk SETs,
+// Options.BulkConcurrency at a time, which work across cluster hash slots.
+// Keys are checked before anything is written. MSet is not atomic: on an
+// error, other chunks may be written.
 func (c *Cache) MSet(ctx context.Context, items map[string]any, ttl time.Duration) error {
+	keys := make([]string, 0, len(items))
 	for k := range items {
 		if err := checkKey(k); err != nil {
 			return err
 		}
+		keys = append(keys, k)
 	}
 	ttl, err := c.resolveTTL(ttl)
 	if err != nil {
 		return err
 	}
-	type entry struct {
-		key string
-		val []byte
-	}
-	chunk := make([]entry, 0, min(len(items), c.opts.BulkChunk))
-	flush := func() error {
+	err = c.eachChunk(ctx, len(keys), func(ctx context.Context, start, end int) error {
+		chunk := keys[start:end]
+		vals := make([][]byte, len(chunk))
+		for i, k := range chunk {
+			payload, err := c.encode(k, items[k])
+			if err != nil {
+				c.countError(opMSet, c.ns.of(k))
+				return err
+			}
+			vals[i] = encodeEnvelope(payload, false, nil)
+		}
 		err := c.call(ctx, opMSet, nil, func(ctx context.Context) error {
 			_, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-				for _, e := range chunk {
-					p.Set(ctx, c.prefix+e.key, e.val, c.jitter(ttl))
+				for i, k := range chunk {
+					p.Set(ctx, c.prefix+k, vals[i], c.jitter(ttl))
 				}
 				return nil
 			})
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("cachecore: mset: %w", err)
-		}
-		for _, e := range chunk {
-			c.ns.of(e.key).sets.Add(1)
-		}
-		chunk = chunk[:0]
-		return nil
-	}
-	for k, v := range items {
-		payload, err := c.encode(k, v)
-		if err != nil {
-			c.countError(opMSet, c.ns.of(k))
 			return err
 		}
-		chunk = append(chunk, entry{k, encodeEnvelope(payload, false, nil)})
-		if len(chunk) == c.opts.BulkChunk {
-			if err := flush(); err != nil {
-				return err
-			}
+		for _, k := range chunk {
+			c.ns.of(k).sets.Add(1)
 		}
-	}
-	if len(chunk) > 0 {
-		return flush()
+		return nil
+	})
+	if err != nil {
+		if errors.Is(err, ErrEncode) {
+			return err
+		}
+		return fmt.Errorf("cachecore: mset: %w", err)
 	}
 	return nil
 }

@@ -76,6 +76,10 @@ type Options struct {
 	// BulkChunk is how many keys MGet and MSet send per round trip. 0 means
 	// 1000.
 	BulkChunk int
+	// BulkConcurrency is how many chunks of one MGet or MSet are in flight
+	// at once, so that encoding and decoding overlap with the server's
+	// work. 0 means 4; 1 sends the chunks one after the other.
+	BulkConcurrency int
 
 	// MaxNamespaces caps the distinct namespaces counted in Stats; the rest
 	// count as "other". 0 means 64.
@@ -102,17 +106,18 @@ type Options struct {
 }
 
 const (
-	defaultTTL         = time.Hour
-	defaultJitter      = 0.1
-	maxJitter          = 0.5
-	defaultNegativeTTL = 30 * time.Second
-	defaultOpTimeout   = 250 * time.Millisecond
-	defaultLoadTimeout = 10 * time.Second
-	defaultThreshold   = 5
-	defaultCooldown    = 5 * time.Second
-	defaultBulkChunk   = 1000
-	defaultMaxNS       = 64
-	defaultLogInterval = 10 * time.Second
+	defaultTTL             = time.Hour
+	defaultJitter          = 0.1
+	maxJitter              = 0.5
+	defaultNegativeTTL     = 30 * time.Second
+	defaultOpTimeout       = 250 * time.Millisecond
+	defaultLoadTimeout     = 10 * time.Second
+	defaultThreshold       = 5
+	defaultCooldown        = 5 * time.Second
+	defaultBulkChunk       = 1000
+	defaultBulkConcurrency = 4
+	defaultMaxNS           = 64
+	defaultLogInterval     = 10 * time.Second
 )
 
 // errNoClient is returned by New without a Redis client.
@@ -127,8 +132,8 @@ func (o Options) withDefaults() (Options, error) {
 		o.LeaseTTL < 0 || o.LeaseWait < 0 || o.BreakerCooldown < 0 || o.LogInterval < 0 || o.Telemetry < 0 {
 		return o, errors.New("cachecore: durations in Options must not be negative")
 	}
-	if o.BulkChunk < 0 || o.MaxNamespaces < 0 || o.EarlyRefreshBeta < 0 {
-		return o, errors.New("cachecore: BulkChunk, MaxNamespaces and EarlyRefreshBeta must not be negative")
+	if o.BulkChunk < 0 || o.BulkConcurrency < 0 || o.MaxNamespaces < 0 || o.EarlyRefreshBeta < 0 {
+		return o, errors.New("cachecore: BulkChunk, BulkConcurrency, MaxNamespaces and EarlyRefreshBeta must not be negative")
 	}
 	def := func(d *time.Duration, v time.Duration) {
 		if *d == 0 {
@@ -162,6 +167,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.BulkChunk == 0 {
 		o.BulkChunk = defaultBulkChunk
+	}
+	if o.BulkConcurrency == 0 {
+		o.BulkConcurrency = defaultBulkConcurrency
 	}
 	if o.MaxNamespaces == 0 {
 		o.MaxNamespaces = defaultMaxNS
