@@ -130,3 +130,8 @@ func (v *pubsubView) onAction(msg actionMsg) tea.Cmd {
 	}
 	return flash(msg.text)
 }
+
+// commands adds :pubsub, easier to type than :pub/sub.
+func (v *pubsubView) commands() []command {
+	return []command{{name: "pubsub", usage: "show Pub/Sub", run: func(a *App, _ string) tea.Cmd { return a.show(v.Title()) }}}
+}
