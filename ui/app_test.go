@@ -260,3 +260,21 @@ func TestPanelsTheServerDoesNotReport(t *testing.T) {
 		t.Fatal("uptime shown although the server does not report it")
 	}
 }
+
+// TestRedisViewsFitEverySize renders the Keys, Pub/Sub and App views,
+// full of data, at many sizes: no line may be wider than the terminal and
+// no view taller.
+func TestRedisViewsFitEverySize(t *testing.T) {
+	for w := 30; w <= 200; w += 34 {
+		for h := 8; h <= 60; h += 13 {
+			a := newTestApp(t, w, h)
+			a.Update(SnapshotMsg{Snap: fakeSnapshot(100)})
+			a.panes = append(a.panes, benchKeysView(a.ctx), benchPubSubView(a.ctx), benchAppView(a.ctx))
+			a.resize()
+			for i := range a.panes {
+				a.active = i
+				assertFits(t, render(a), w, h)
+			}
+		}
+	}
+}

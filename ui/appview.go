@@ -207,14 +207,16 @@ func (v *appView) howTo(s *monitor.AppSnapshot) string {
 		"",
 		"  " + st.Bold.Render("No application reports telemetry to this server yet."),
 		"",
-		"  cachecore writes its counters into Redis when telemetry is on, and this view shows them:",
-		"  hit rate per namespace, load times, errors, breaker state and rate-limit decisions.",
+		"  cachecore writes its counters into Redis when telemetry is on, and",
+		"  this view shows them: hit rate per namespace, load times, errors,",
+		"  breaker state and rate-limit decisions. In the service:",
 		"",
-		st.Value.Render(`    cache, _ := cachecore.New(cachecore.Options{Redis: rdb, Telemetry: 5 * time.Second})`),
-		st.Value.Render(`    cache.ReportLimiter(limiter) // optional: rate-limit decisions too`),
+		st.Value.Render(`    cache, _ := cachecore.New(cachecore.Options{`),
+		st.Value.Render(`        Redis: rdb, Telemetry: 5 * time.Second})`),
+		st.Value.Render(`    cache.ReportLimiter(limiter) // rate limits too`),
 		"",
-		st.Muted.Render("  It costs one pipeline per interval; the keys live under {cachescope-telemetry}: with a TTL."),
-		st.Muted.Render("  Try it: cachescope demo"),
+		st.Muted.Render("  It costs one pipeline per interval; the keys live under"),
+		st.Muted.Render("  {cachescope-telemetry}: with a TTL. Try it: cachescope demo"),
 	}
 	if s.Error != "" {
 		lines = append(lines, "", st.Warn.Render("  reading the telemetry failed: ")+sanitize.Line(s.Error))

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"charm.land/bubbles/v2/key"
+	"github.com/mattn/go-runewidth"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/cachescope/cachescope/internal/sanitize"
@@ -29,7 +30,9 @@ type valueViewer struct {
 	gen     int
 	loading bool
 	err     string
-	lines   []string
+	lines   []string // the value, one entry per line of text or element
+	wrapped []string // lines wrapped at the width, rebuilt when either changes
+	wrapW   int
 	offset  int
 }
 
@@ -47,7 +50,7 @@ func (d *valueViewer) setSize(w, h int) { d.width, d.height = w, h }
 // load shows key from the start of its value.
 func (d *valueViewer) load(keys *monitor.Keys, k string) tea.Cmd {
 	d.keys, d.key, d.back = keys, k, nil
-	d.meta, d.page, d.lines, d.offset, d.err = monitor.KeyMeta{}, monitor.ValuePage{}, nil, 0, ""
+	d.meta, d.page, d.lines, d.wrapped, d.offset, d.err = monitor.KeyMeta{}, monitor.ValuePage{}, nil, nil, 0, ""
 	return d.read(monitor.ValueAt{}, true)
 }
 
@@ -82,12 +85,12 @@ func (d *valueViewer) onValue(msg valueMsg) tea.Cmd {
 		if errors.Is(msg.err, monitor.ErrNoSuchKey) {
 			d.err = "the key no longer exists (deleted or expired)"
 		}
-		d.lines = nil
+		d.lines, d.wrapped = nil, nil
 		return nil
 	}
 	d.err = ""
 	d.page = msg.page
-	d.lines = renderValue(msg.page)
+	d.lines, d.wrapped = renderValue(msg.page), nil
 	d.offset = 0
 	return nil
 }
@@ -96,19 +99,20 @@ func (d *valueViewer) onValue(msg valueMsg) tea.Cmd {
 func (d *valueViewer) onKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	k := d.ctx.Keys
 	room := max(1, d.height-4)
+	n := len(d.wrap(d.width - 1))
 	switch {
 	case key.Matches(msg, k.Up):
 		d.offset = max(0, d.offset-1)
 	case key.Matches(msg, k.Down):
-		d.offset = max(0, min(d.offset+1, len(d.lines)-room))
+		d.offset = max(0, min(d.offset+1, n-room))
 	case key.Matches(msg, k.PageUp):
 		d.offset = max(0, d.offset-room)
 	case key.Matches(msg, k.PageDown):
-		d.offset = max(0, min(d.offset+room, len(d.lines)-room))
+		d.offset = max(0, min(d.offset+room, n-room))
 	case key.Matches(msg, k.Top):
 		d.offset = 0
 	case key.Matches(msg, k.Bottom):
-		d.offset = max(0, len(d.lines)-room)
+		d.offset = max(0, n-room)
 	case key.Matches(msg, k.NextValue):
 		if d.page.HasNext && !d.loading {
 			d.back = append(d.back, d.page.At)
@@ -128,6 +132,41 @@ func (d *valueViewer) onKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		return nil, false
 	}
 	return nil, true
+}
+
+// wrap returns the value's lines wrapped at w cells (a 64 KiB string is
+// often one line), computing them once per value and width.
+func (d *valueViewer) wrap(w int) []string {
+	if w <= 0 {
+		return d.lines
+	}
+	if d.wrapped == nil || d.wrapW != w {
+		d.wrapped = d.wrapped[:0]
+		for _, l := range d.lines {
+			d.wrapped = append(d.wrapped, wrapPlain(l, w)...)
+		}
+		d.wrapW = w
+	}
+	return d.wrapped
+}
+
+// wrapPlain wraps an unstyled line at w cells in one pass (a 64 KiB line
+// is 600 rows: measuring the rest of it for each row would be quadratic).
+func wrapPlain(s string, w int) []string {
+	if len(s) <= w {
+		return []string{s}
+	}
+	var out []string
+	start, width := 0, 0
+	for i, r := range s {
+		rw := runewidth.RuneWidth(r)
+		if width+rw > w {
+			out = append(out, s[start:i])
+			start, width = i, 0
+		}
+		width += rw
+	}
+	return append(out, s[start:])
 }
 
 // renderValue turns a page into sanitized display lines.
@@ -187,8 +226,9 @@ func (d *valueViewer) view(st Styles, focused bool) string {
 	}
 	out = append(out, st.Muted.Render(strings.Repeat("─", max(0, w))))
 	room := max(1, d.height-4)
-	end := min(len(d.lines), d.offset+room)
-	for _, l := range d.lines[min(d.offset, end):end] {
+	lines := d.wrap(w - 1)
+	end := min(len(lines), d.offset+room)
+	for _, l := range lines[min(d.offset, end):end] {
 		out = append(out, fitCells(" "+l, w))
 	}
 	for len(out) < room+3 {

@@ -340,3 +340,19 @@ func TestValueViewerPagesABigHash(t *testing.T) {
 		t.Fatal("esc did not leave the value")
 	}
 }
+
+func TestWrapPlain(t *testing.T) {
+	if got := wrapPlain("abcdefg", 3); strings.Join(got, "|") != "abc|def|g" {
+		t.Fatalf("wrapPlain = %q", got)
+	}
+	if got := wrapPlain("日本語テ", 5); strings.Join(got, "|") != "日本|語テ" {
+		t.Fatalf("wide runes: %q", got)
+	}
+	if got := wrapPlain("short", 10); len(got) != 1 {
+		t.Fatalf("%q", got)
+	}
+	long := strings.Repeat("x", 65536)
+	if got := wrapPlain(long, 100); len(got) != 656 || len(got[655]) != 36 {
+		t.Fatalf("64 KiB line: %d rows", len(got))
+	}
+}

@@ -234,7 +234,7 @@ func TestAppViewShowsTelemetry(t *testing.T) {
 	f := newLiveFixture(t, true)
 	f.showView("App")
 	f.waitScreen("No application reports telemetry", 5*time.Second)
-	f.waitScreen("Telemetry: 5 * time.Second", time.Second)
+	f.waitScreen("Telemetry: 5 * time.Second})", time.Second)
 
 	c, err := cachecore.New(cachecore.Options{Redis: f.rdb, Telemetry: 100 * time.Millisecond, InstanceID: "api-7"})
 	if err != nil {

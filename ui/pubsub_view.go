@@ -13,7 +13,9 @@ import (
 func (v *pubsubView) View() string {
 	st := v.ctx.Styles
 	top := []string{v.gaugeLine()}
-	top = append(top, v.channelLines(max(3, (v.height-6)/3))...)
+	// Parts may hold several lines (a table): count real lines, or the
+	// bottom would be pushed off the screen.
+	top = splitLines(append(top, v.channelLines(max(3, (v.height-6)/3))...))
 	bottom := v.keyEventLines()
 	room := max(3, v.height-len(top)-len(bottom)-1)
 	var middle []string
@@ -29,7 +31,7 @@ func (v *pubsubView) View() string {
 		middle = append(middle, indent(v.messages.view(st)))
 	}
 	out := append(top, "")
-	out = append(out, middle...)
+	out = append(out, splitLines(middle)...)
 	for len(out) < v.height-len(bottom) {
 		out = append(out, "")
 	}
@@ -229,4 +231,13 @@ func (v *pubsubView) keyEventLines() []string {
 	}
 	line := head + rate(k.Expired, st.Expired.Render) + "   " + rate(k.Evicted, st.Evicted.Render) + "   " + rate(k.Del, st.Ops.Render)
 	return []string{fitCells(line, v.width)}
+}
+
+// splitLines flattens parts that hold several lines into one line each.
+func splitLines(parts []string) []string {
+	out := make([]string, 0, len(parts))
+	for _, p := range parts {
+		out = append(out, strings.Split(p, "\n")...)
+	}
+	return out
 }
