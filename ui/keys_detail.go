@@ -8,8 +8,8 @@ import (
 	"unicode/utf8"
 
 	"charm.land/bubbles/v2/key"
-	"github.com/mattn/go-runewidth"
 	tea "charm.land/bubbletea/v2"
+	"github.com/mattn/go-runewidth"
 
 	"github.com/cachescope/cachescope/internal/sanitize"
 	"github.com/cachescope/cachescope/monitor"
