@@ -350,8 +350,13 @@ func (v *keysView) onPage(msg keysPageMsg) tea.Cmd {
 		v.rows = append([]string(nil), v.rows[over:]...)
 		v.dropped += over
 		v.list.cursor = max(0, v.list.cursor-over)
+		// The tree holds a node per key: rebuild it from the rows kept, so
+		// it is bounded by the same cap.
+		v.tree = monitor.NewTree("")
+		v.tree.Add(v.rows...)
+	} else {
+		v.tree.Add(msg.page.Keys...)
 	}
-	v.tree.Add(msg.page.Keys...)
 	v.tree.SetComplete(msg.page.Done)
 	v.refreshRows()
 	cmds := []tea.Cmd{v.requestMeta()}
@@ -372,7 +377,13 @@ func (v *keysView) move(delta int) tea.Cmd {
 	before := v.list.cursor
 	v.list.move(delta)
 	cmds := []tea.Cmd{v.requestMeta()}
-	if v.list.cursor >= v.visibleCount()-10 {
+	// Load more as the cursor nears the end of the list; in the tree, only
+	// at its very last row (a short tree would otherwise scan on every key).
+	nearEnd := v.list.cursor >= v.visibleCount()-10
+	if v.treeMode {
+		nearEnd = delta > 0 && v.list.cursor == v.visibleCount()-1
+	}
+	if nearEnd {
 		cmds = append(cmds, v.nextPage())
 	}
 	if v.list.cursor != before {

@@ -170,7 +170,7 @@ func (v *keysView) header(width int) string {
 	}
 	parts := []string{st.Label.Render("filter ") + st.Value.Render(keyLabel(q))}
 	if v.treeMode {
-		parts = append(parts, st.Bold.Render("tree"))
+		parts = append(parts, st.Bold.Render("tree")+st.Muted.Render(" (counts of the keys loaded; :analyze counts all)"))
 	}
 	if len(v.marks) > 0 {
 		parts = append(parts, st.Warn.Render(fmt.Sprintf("%d marked", len(v.marks))))

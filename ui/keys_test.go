@@ -310,6 +310,13 @@ func TestKeysViewRowCapBoundsMemory(t *testing.T) {
 	if !strings.Contains(f.screen(), "dropped to bound memory") {
 		t.Fatal("the dropped rows are not mentioned")
 	}
+	var inTree int64
+	for _, n := range f.view.tree.Root().Children() {
+		inTree += n.Count
+	}
+	if inTree != int64(len(f.view.rows)) {
+		t.Fatalf("the namespace tree holds %d keys, the list %d: not bounded by the same cap", inTree, len(f.view.rows))
+	}
 }
 
 func TestValueViewerPagesABigHash(t *testing.T) {
