@@ -157,7 +157,7 @@ func (a *App) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	if msg.String() == "ctrl+c" {
 		return tea.Quit
 	}
-	if a.cmdline.active {
+	if a.cmdline.input.active {
 		var cmd tea.Cmd
 		a.cmdline, cmd = a.cmdline.Update(msg)
 		return cmd
@@ -282,7 +282,7 @@ func (a *App) View() tea.View {
 	}
 	body = fitBlock(body, a.width, a.bodyHeight())
 	bottom := a.statusBar()
-	if a.cmdline.active {
+	if a.cmdline.input.active {
 		bottom = a.cmdline.View()
 	}
 	v.SetContent(a.tabBar() + "\n" + body + "\n" + bottom)

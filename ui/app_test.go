@@ -134,7 +134,7 @@ func TestNavigationKeys(t *testing.T) {
 func TestCommandLine(t *testing.T) {
 	a := newTestApp(t, 100, 30)
 	press(a, ":")
-	if !a.cmdline.active {
+	if !a.cmdline.input.active {
 		t.Fatal(": did not open the command line")
 	}
 	typeText(a, "slow")
@@ -150,7 +150,7 @@ func TestCommandLine(t *testing.T) {
 	press(a, ":")
 	typeText(a, "slowlog")
 	runCmd(a, press(a, "enter"))
-	if a.cmdline.active || a.activePane().Title() != "Slowlog" {
+	if a.cmdline.input.active || a.activePane().Title() != "Slowlog" {
 		t.Fatalf(":slowlog did not switch views (active %q)", a.activePane().Title())
 	}
 	press(a, ":")
@@ -168,7 +168,7 @@ func TestCommandLine(t *testing.T) {
 	press(a, ":")
 	typeText(a, "q")
 	runCmd(a, press(a, "esc"))
-	if a.cmdline.active {
+	if a.cmdline.input.active {
 		t.Fatal("esc did not close the command line")
 	}
 	press(a, ":")

@@ -10,21 +10,18 @@ import (
 
 // cmdline is the ":" command line, with tab completion of command names.
 type cmdline struct {
-	ctx    *Context
-	input  textinput.Model
-	active bool
-	names  []string
-	width  int
+	ctx   *Context
+	input lineInput
+	names []string
+	width int
 }
 
 // runCommandMsg carries an entered command line to the root.
 type runCommandMsg struct{ line string }
 
 func newCmdline(ctx *Context, names []string) cmdline {
-	in := newTextInput()
-	in.Prompt = ":"
+	in := newLineInput(":", "")
 	in.ShowSuggestions = true
-	in.CharLimit = 1024
 	in.SetSuggestions(names)
 	return cmdline{ctx: ctx, input: in, names: names}
 }
@@ -34,30 +31,15 @@ func (c *cmdline) setWidth(w int) {
 	c.input.SetWidth(max(10, w/2))
 }
 
-func (c *cmdline) open() tea.Cmd {
-	c.active = true
-	c.input.Reset()
-	return c.input.Focus()
-}
+func (c *cmdline) open() tea.Cmd { return c.input.open("") }
 
 func (c cmdline) Update(msg tea.KeyPressMsg) (cmdline, tea.Cmd) {
-	switch msg.String() {
-	case "esc":
-		c.active = false
-		c.input.Blur()
-		return c, nil
-	case "enter":
-		line := strings.TrimSpace(c.input.Value())
-		c.active = false
-		c.input.Blur()
-		if line == "" {
-			return c, nil
-		}
-		return c, func() tea.Msg { return runCommandMsg{line: line} }
+	value, submitted, cmd := c.input.update(msg)
+	line := strings.TrimSpace(value)
+	if !submitted || line == "" {
+		return c, cmd
 	}
-	var cmd tea.Cmd
-	c.input, cmd = c.input.Update(msg)
-	return c, cmd
+	return c, func() tea.Msg { return runCommandMsg{line: line} }
 }
 
 // View is the input line followed by the commands that match what was

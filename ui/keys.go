@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"charm.land/bubbles/v2/key"
-	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/cachescope/cachescope/internal/sanitize"
@@ -50,8 +49,7 @@ type keysView struct {
 	expanded map[string]bool
 	nodes    []treeRow
 
-	filtering bool
-	filter    textinput.Model
+	filter lineInput
 
 	detail      valueViewer
 	focusDetail bool
@@ -67,10 +65,7 @@ func newKeysView(ctx *Context, keys *monitor.Keys, actions *monitor.Actions) *ke
 	v.list.cols = []column{{title: "  key", width: 0}, {title: "type", width: 6},
 		{title: "ttl", width: 8, right: true}, {title: "size", width: 9, right: true}}
 	v.list.focus = true
-	v.filter = newTextInput()
-	v.filter.Prompt = "/"
-	v.filter.Placeholder = "pattern [type]   e.g. session:* hash"
-	v.filter.CharLimit = 1024
+	v.filter = newLineInput("/", "pattern [type]   e.g. session:* hash")
 	v.detail = newValueViewer(ctx)
 	return v
 }
@@ -81,7 +76,7 @@ func (v *keysView) Help() []key.Binding { return v.ctx.Keys.KeysHelp() }
 
 // Capturing is true while the filter or a dialog takes text.
 func (v *keysView) Capturing() bool {
-	return v.filtering || v.dialog != nil || v.report != nil
+	return v.filter.active || v.dialog != nil || v.report != nil
 }
 
 // Init does nothing: the scan starts when the view is first shown, so it
@@ -161,10 +156,8 @@ func (v *keysView) Update(msg tea.Msg) (Pane, tea.Cmd) {
 	case tea.KeyPressMsg:
 		return v, v.onKey(msg)
 	}
-	if v.filtering {
-		var cmd tea.Cmd
-		v.filter, cmd = v.filter.Update(msg)
-		return v, cmd
+	if v.filter.active {
+		return v, v.filter.updateOther(msg)
 	}
 	if v.dialog != nil && (v.dialog.kind == dialogTyped || v.dialog.kind == dialogInput) {
 		var cmd tea.Cmd
@@ -188,7 +181,7 @@ func (v *keysView) onKey(msg tea.KeyPressMsg) tea.Cmd {
 			v.report = nil
 		}
 		return nil
-	case v.filtering:
+	case v.filter.active:
 		return v.onFilterKey(msg)
 	case v.focusDetail && key.Matches(msg, k.Back, k.Left):
 		v.focusDetail = false
@@ -200,16 +193,13 @@ func (v *keysView) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	switch {
 	case key.Matches(msg, k.Filter):
-		v.filtering = true
 		// Start from the current filter so it can be refined; the match-all
 		// "*" is not worth keeping.
-		if q := queryText(v.query); q != "*" {
-			v.filter.SetValue(q)
-		} else {
-			v.filter.SetValue("")
+		q := queryText(v.query)
+		if q == "*" {
+			q = ""
 		}
-		v.filter.CursorEnd()
-		return v.filter.Focus()
+		return v.filter.open(q)
 	case key.Matches(msg, k.Up):
 		return v.move(-1)
 	case key.Matches(msg, k.Down):
@@ -249,23 +239,15 @@ func (v *keysView) onKey(msg tea.KeyPressMsg) tea.Cmd {
 }
 
 func (v *keysView) onFilterKey(msg tea.KeyPressMsg) tea.Cmd {
-	switch msg.String() {
-	case "esc":
-		v.filtering = false
-		v.filter.Blur()
-		return nil
-	case "enter":
-		v.filtering = false
-		v.filter.Blur()
-		q, err := parseQuery(v.filter.Value())
-		if err != nil {
-			return warn(err.Error())
-		}
-		return v.browse(q)
+	value, submitted, cmd := v.filter.update(msg)
+	if !submitted {
+		return cmd
 	}
-	var cmd tea.Cmd
-	v.filter, cmd = v.filter.Update(msg)
-	return cmd
+	q, err := parseQuery(value)
+	if err != nil {
+		return warn(err.Error())
+	}
+	return v.browse(q)
 }
 
 // parseQuery reads "PATTERN [TYPE]".

@@ -160,7 +160,7 @@ func (v *keysView) View() string {
 
 func (v *keysView) header(width int) string {
 	st := v.ctx.Styles
-	if v.filtering {
+	if v.filter.active {
 		v.filter.SetWidth(max(10, v.width-4))
 		return fitCells(" "+v.filter.View(), v.width)
 	}

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/key"
-	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"github.com/redis/go-redis/v9"
 
@@ -47,8 +46,7 @@ type pubsubView struct {
 	kevCancel context.CancelFunc
 	kevSnap   *monitor.KeyEventsSnapshot
 
-	filtering bool
-	filter    textinput.Model
+	filter    lineInput
 	query     monitor.TapFilter
 	messages  table
 	detail    bool
@@ -61,9 +59,7 @@ const tapRefresh = 250 * time.Millisecond
 func newPubSubView(ctx *Context, rdb redis.UniversalClient, actions *monitor.Actions, tapPatterns []string) *pubsubView {
 	v := &pubsubView{ctx: ctx, rdb: rdb, actions: actions, patterns: tapPatterns,
 		channels: monitor.NewChannelsPoller(rdb, monitor.ChannelsOptions{})}
-	v.filter = newTextInput()
-	v.filter.Prompt = "/"
-	v.filter.Placeholder = "text to find in channels and payloads"
+	v.filter = newLineInput("/", "text to find in channels and payloads")
 	v.messages.cols = []column{{title: "time", width: 12}, {title: "channel", width: 24}, {title: "size", width: 8, right: true},
 		{title: "payload", width: 0}}
 	v.messages.focus = true
@@ -74,7 +70,7 @@ func (v *pubsubView) Title() string { return "Pub/Sub" }
 
 func (v *pubsubView) Help() []key.Binding { return v.ctx.Keys.PubSubHelp() }
 
-func (v *pubsubView) Capturing() bool { return v.filtering || v.dialog != nil }
+func (v *pubsubView) Capturing() bool { return v.filter.active || v.dialog != nil }
 
 // Init starts the tap when --tap asked for it.
 func (v *pubsubView) Init() tea.Cmd {
@@ -209,22 +205,16 @@ func (v *pubsubView) onKey(msg tea.KeyPressMsg) tea.Cmd {
 			v.dialog = nil
 		}
 		return cmd
-	case v.filtering:
-		switch msg.String() {
-		case "esc":
-			v.filtering = false
-		case "enter":
-			v.filtering = false
-			v.query.Text = v.filter.Value()
-			v.messages.top()
-			if v.tap != nil {
-				v.tapTag++
-				return v.sampleTap(v.tapTag, 0)
-			}
-		default:
-			var cmd tea.Cmd
-			v.filter, cmd = v.filter.Update(msg)
+	case v.filter.active:
+		value, submitted, cmd := v.filter.update(msg)
+		if !submitted {
 			return cmd
+		}
+		v.query.Text = value
+		v.messages.top()
+		if v.tap != nil {
+			v.tapTag++
+			return v.sampleTap(v.tapTag, 0)
 		}
 		return nil
 	case v.detail && key.Matches(msg, k.Back, k.Enter, k.Left):
@@ -247,10 +237,7 @@ func (v *pubsubView) onKey(msg tea.KeyPressMsg) tea.Cmd {
 			v.tap.Clear()
 		}
 	case key.Matches(msg, k.Filter):
-		v.filtering = true
-		v.filter.SetValue(v.query.Text)
-		v.filter.CursorEnd()
-		return v.filter.Focus()
+		return v.filter.open(v.query.Text)
 	case key.Matches(msg, k.Up):
 		v.messages.move(-1)
 	case key.Matches(msg, k.Down):

@@ -172,7 +172,7 @@ func (v *pubsubView) tapLine() string {
 	if v.query.Text != "" {
 		parts = append(parts, "filter "+st.Value.Render(sanitize.Line(v.query.Text))+fmt.Sprintf(" (%d match)", s.Matched))
 	}
-	if v.filtering {
+	if v.filter.active {
 		v.filter.SetWidth(max(10, v.width/3))
 		parts = append(parts, v.filter.View())
 	}
