@@ -46,11 +46,11 @@ type pubsubView struct {
 	kevCancel context.CancelFunc
 	kevSnap   *monitor.KeyEventsSnapshot
 
-	filter    lineInput
-	query     monitor.TapFilter
-	messages  table
-	detail    bool
-	dialog    *dialog
+	filter   lineInput
+	query    monitor.TapFilter
+	messages table
+	detail   bool
+	dialog   *dialog
 }
 
 // tapRefresh is how often the view samples the tap while it is shown.
