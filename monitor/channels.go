@@ -126,26 +126,7 @@ func (p *ChannelsPoller) Latest() *ChannelsSnapshot { return p.latest.Load() }
 // (which may be nil) with each snapshot on Run's goroutine, until ctx is
 // done; then it returns ctx.Err().
 func (p *ChannelsPoller) Run(ctx context.Context, deliver func(*ChannelsSnapshot)) error {
-	if !p.running.CompareAndSwap(false, true) {
-		return ErrRunning
-	}
-	defer p.running.Store(false)
-	ticker := time.NewTicker(p.opts.Interval)
-	defer ticker.Stop()
-	for {
-		s := p.Poll(ctx)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if deliver != nil {
-			deliver(s)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-ticker.C:
-		}
-	}
+	return runEvery(ctx, &p.running, p.opts.Interval, p.Poll, deliver)
 }
 
 // Poll refreshes now and returns the snapshot (also kept as Latest). It
