@@ -16,10 +16,35 @@ import (
 	"github.com/cachescope/cachescope/monitor"
 )
 
+// uiFixture drives a dashboard in a test: keys go through Update and the
+// commands they return go to exec (synchronously for views without timers,
+// asynchronously for those with loops).
+type uiFixture struct {
+	t    *testing.T
+	app  *App
+	exec func(tea.Cmd)
+}
+
+func (f *uiFixture) press(keys ...string) {
+	f.t.Helper()
+	for _, k := range keys {
+		_, cmd := f.app.Update(keyPress(k))
+		f.exec(cmd)
+	}
+}
+
+func (f *uiFixture) typeText(s string) {
+	for _, r := range s {
+		_, cmd := f.app.Update(tea.KeyPressMsg{Code: r, Text: string(r)})
+		f.exec(cmd)
+	}
+}
+
+func (f *uiFixture) screen() string { return stripANSI(render(f.app)) }
+
 // keysFixture is a dashboard whose Keys view browses a real server.
 type keysFixture struct {
-	t     *testing.T
-	app   *App
+	uiFixture
 	view  *keysView
 	rdb   *redis.Client
 	audit string
@@ -43,7 +68,8 @@ func newKeysFixture(t *testing.T, conn ConnInfo, w, h int) *keysFixture {
 	a := New(Options{Keys: testKeyMap(), Now: func() time.Time { return testNow }, Location: time.UTC, Conn: conn,
 		Keyspace: monitor.NewKeys(rdb, monitor.KeysOptions{PageSize: 50}), Actions: actions})
 	a.Update(tea.WindowSizeMsg{Width: w, Height: h})
-	f := &keysFixture{t: t, app: a, rdb: rdb, audit: audit}
+	f := &keysFixture{uiFixture: uiFixture{t: t, app: a}, rdb: rdb, audit: audit}
+	f.exec = f.drive
 	for _, p := range a.panes {
 		if kv, ok := p.(*keysView); ok {
 			f.view = kv
@@ -80,23 +106,6 @@ func (f *keysFixture) drive(cmd tea.Cmd) {
 		f.drive(next)
 	}
 }
-
-func (f *keysFixture) press(keys ...string) {
-	f.t.Helper()
-	for _, k := range keys {
-		_, cmd := f.app.Update(keyPress(k))
-		f.drive(cmd)
-	}
-}
-
-func (f *keysFixture) typeText(s string) {
-	for _, r := range s {
-		_, cmd := f.app.Update(tea.KeyPressMsg{Code: r, Text: string(r)})
-		f.drive(cmd)
-	}
-}
-
-func (f *keysFixture) screen() string { return stripANSI(render(f.app)) }
 
 func (f *keysFixture) set(pairs ...string) {
 	for i := 0; i+1 < len(pairs); i += 2 {

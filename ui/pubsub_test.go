@@ -20,8 +20,7 @@ import (
 // does (each in a goroutine, results fed back to Update one at a time), for
 // views with background loops (the tap, the pollers), for as long as asked.
 type liveFixture struct {
-	t       *testing.T
-	app     *App
+	uiFixture
 	rdb     *redis.Client // the server, for the test's own commands
 	audit   string
 	results chan tea.Msg
@@ -45,7 +44,8 @@ func newLiveFixture(t *testing.T, write bool, args ...string) *liveFixture {
 	a := New(Options{Keys: testKeyMap(), Now: time.Now, Location: time.UTC, Redis: watched, Actions: actions,
 		Conn: ConnInfo{Display: srv.Addr, Write: write, ReadOnlyReason: "read-only: remote; use --write"}})
 	a.Update(tea.WindowSizeMsg{Width: 140, Height: 40})
-	f := &liveFixture{t: t, app: a, rdb: srv.Client(t), audit: audit, results: make(chan tea.Msg, 4096)}
+	f := &liveFixture{uiFixture: uiFixture{t: t, app: a}, rdb: srv.Client(t), audit: audit, results: make(chan tea.Msg, 4096)}
+	f.exec = f.start
 	t.Cleanup(a.Close)
 	return f
 }
@@ -84,22 +84,6 @@ func (f *liveFixture) run(d time.Duration, cond func() bool) bool {
 		}
 	}
 }
-
-func (f *liveFixture) press(keys ...string) {
-	for _, k := range keys {
-		_, cmd := f.app.Update(keyPress(k))
-		f.start(cmd)
-	}
-}
-
-func (f *liveFixture) typeText(s string) {
-	for _, r := range s {
-		_, cmd := f.app.Update(tea.KeyPressMsg{Code: r, Text: string(r)})
-		f.start(cmd)
-	}
-}
-
-func (f *liveFixture) screen() string { return stripANSI(render(f.app)) }
 
 func (f *liveFixture) waitScreen(what string, d time.Duration) string {
 	f.t.Helper()
