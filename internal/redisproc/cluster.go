@@ -89,7 +89,59 @@ func StartCluster(cfg ClusterConfig) (*Cluster, error) {
 		_ = c.Close()
 		return nil, err
 	}
+	if cfg.Replicas > 0 {
+		if err := c.waitReplicasListed(30 * time.Second); err != nil {
+			_ = c.Close()
+			return nil, err
+		}
+	}
 	return c, nil
+}
+
+// waitReplicasListed writes (and deletes) a few keys on every master and
+// waits until every node lists every replica in CLUSTER SLOTS. Redis 7.0
+// leaves a replica out of CLUSTER SLOTS, where go-redis learns the nodes,
+// until the cluster has seen its replication offset above zero; a fresh
+// cluster's replicas would be invisible to ForEachShard.
+func (c *Cluster) waitReplicasListed(timeout time.Duration) error {
+	ctx := context.Background()
+	cc := redis.NewClusterClient(c.Options())
+	defer cc.Close()
+	for i := 0; i < 64; i++ {
+		key := fmt.Sprintf("redisproc:warm:%d", i)
+		if err := cc.Set(ctx, key, "1", 0).Err(); err != nil {
+			return fmt.Errorf("redisproc: warming the cluster: %w", err)
+		}
+		if err := cc.Del(ctx, key).Err(); err != nil {
+			return fmt.Errorf("redisproc: warming the cluster: %w", err)
+		}
+	}
+	deadline := time.Now().Add(timeout)
+	for _, s := range c.Nodes {
+		rdb := redis.NewClient(s.Options())
+		for {
+			slots, err := rdb.ClusterSlots(ctx).Result()
+			if err == nil && allListed(slots, 1+c.Replicas) {
+				break
+			}
+			if time.Now().After(deadline) {
+				_ = rdb.Close()
+				return fmt.Errorf("redisproc: node %s does not list every replica in CLUSTER SLOTS: %v %v", s.Addr, slots, err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		_ = rdb.Close()
+	}
+	return nil
+}
+
+func allListed(slots []redis.ClusterSlot, nodes int) bool {
+	for _, s := range slots {
+		if len(s.Nodes) < nodes {
+			return false
+		}
+	}
+	return len(slots) > 0
 }
 
 // Addrs returns the address of every node.
