@@ -316,6 +316,7 @@ func memberOptions(co *redis.ClusterOptions, addr string) *redis.Options {
 		TLSConfig:                  co.TLSConfig,
 		PoolSize:                   1,
 		MaxRetries:                 -1,
+		DialerRetries:              1,
 	}
 	// ClusterOptions maps "no timeout" (-1) to 0, which Options would
 	// read as the 3s default.

@@ -80,7 +80,7 @@ var ReadOnlyACL = []string{
 	// The keyspace explorer and analysis.
 	"+scan", "+dbsize", "+type", "+exists", "+ttl", "+pttl", "+memory|usage", "+object",
 	"+get", "+getrange", "+strlen", "+mget", "+hlen", "+hget", "+hgetall", "+hscan",
-	"+lrange", "+llen", "+sscan", "+scard", "+zrange", "+zcard", "+zscan",
+	"+lrange", "+llen", "+sscan", "+scard", "+zrange", "+zrevrange", "+zcard", "+zscan",
 	"+xrange", "+xrevrange", "+xlen",
 	// Pub/sub: the channel list and the tap.
 	"+pubsub", "+subscribe", "+psubscribe", "+ssubscribe", "+unsubscribe", "+punsubscribe", "+sunsubscribe",
