@@ -239,7 +239,11 @@ func (c *Cache) call(ctx context.Context, o op, ns *nsCounters, fn func(context.
 	octx, cancel := c.opContext(ctx)
 	err := fn(octx)
 	cancel()
-	c.breaker.record(classify(ctx, err), probe)
+	outcome := classify(ctx, err)
+	c.breaker.record(outcome, probe)
+	if outcome == outcomeFailure {
+		c.reloadClusterState()
+	}
 	if err != nil && !errors.Is(err, redis.Nil) {
 		c.countError(o, ns)
 	}

@@ -123,7 +123,11 @@ func (a *Actions) begin() error {
 
 // record appends the audit entry of a finished write, with its outcome,
 // and returns the write's error joined with any audit failure.
+//
+// A refusal by the server's ACL comes back as ErrNoPermission, naming the
+// user and the permission it lacks.
 func (a *Actions) record(e AuditEntry, err error) error {
+	err = explainPermission(a.rdb, err)
 	e.Time, e.Server, e.User = a.now(), auditText(a.opts.Server), a.user
 	e.Pattern = auditText(e.Pattern)
 	switch {

@@ -132,11 +132,28 @@ const (
 	AlertRejectedConnections = "rejected_connections"
 	AlertReplicationLink     = "replication_link_down"
 	AlertSlowlog             = "slowlog"
+	// AlertFailover: another server took over as master within the alert
+	// window (a cluster failover, or Sentinel switching the master).
+	AlertFailover = "failover"
+	// AlertClusterState: cluster_state is not ok.
+	AlertClusterState = "cluster_state"
+	// AlertClusterSlots: slots failing, suspected failing, or unassigned.
+	AlertClusterSlots = "cluster_slots"
+	// AlertNodeDown: a cluster node does not answer (one alert per node;
+	// critical for a master, warn for a replica).
+	AlertNodeDown = "node_down"
 )
 
 // Evaluate returns the alerts a snapshot raises under th (zero fields mean
 // the defaults), critical first, then by ID. It never returns nil. When the
 // server is down, the only alert is AlertDown: the other values are stale.
+//
+// On a cluster the hit rate and the slowlog are judged on the aggregate,
+// and the per-server conditions (memory, fragmentation, evictions, blocked
+// and rejected clients, a replica's link) on each node, whose alerts carry
+// its address first; the cluster adds its own (AlertClusterState,
+// AlertClusterSlots, AlertNodeDown). A failover seen within th.Window
+// raises AlertFailover in every mode.
 func Evaluate(s *Snapshot, th Thresholds) []Alert {
 	th = th.withDefaults()
 	out := []Alert{}
@@ -148,7 +165,11 @@ func Evaluate(s *Snapshot, th Thresholds) []Alert {
 		if reason == "" {
 			reason = "no reply yet"
 		}
-		add(AlertDown, Critical, "server down: %s", reason)
+		what := "server"
+		if s.Mode == ModeCluster {
+			what = "every cluster node"
+		}
+		add(AlertDown, Critical, "%s down: %s", what, reason)
 		return out
 	}
 
@@ -162,6 +183,34 @@ func Evaluate(s *Snapshot, th Thresholds) []Alert {
 		}
 	}
 
+	if s.Mode == ModeCluster {
+		out = append(out, clusterAlerts(s, th)...)
+	} else {
+		serverAlerts(s, th, add)
+	}
+
+	if w.NewSlowlog > 0 {
+		add(AlertSlowlog, Warn, "%d new slowlog entries in the last %s", w.NewSlowlog, roundSpan(th.Window))
+	}
+
+	for _, e := range s.Events {
+		if e.Kind == TopologyFailover && e.Time.After(s.Time.Add(-th.Window)) {
+			add(AlertFailover, Warn, "%s (%s ago)", e.Message, roundSpan(s.Time.Sub(e.Time)))
+		}
+	}
+
+	sort.SliceStable(out, func(a, b int) bool {
+		if out[a].Level != out[b].Level {
+			return out[a].Level > out[b].Level
+		}
+		return out[a].ID < out[b].ID
+	})
+	return out
+}
+
+// serverAlerts are the conditions of one server.
+func serverAlerts(s *Snapshot, th Thresholds, add func(id string, l Level, format string, args ...any)) {
+	w := s.Window
 	m := s.Memory
 	if m.Max > 0 {
 		used := float64(m.Used) / float64(m.Max)
@@ -196,18 +245,6 @@ func Evaluate(s *Snapshot, th Thresholds) []Alert {
 		}
 		add(AlertReplicationLink, Critical, "%s", msg)
 	}
-
-	if w.NewSlowlog > 0 {
-		add(AlertSlowlog, Warn, "%d new slowlog entries in the last %s", w.NewSlowlog, roundSpan(th.Window))
-	}
-
-	sort.SliceStable(out, func(a, b int) bool {
-		if out[a].Level != out[b].Level {
-			return out[a].Level > out[b].Level
-		}
-		return out[a].ID < out[b].ID
-	})
-	return out
 }
 
 func roundSpan(d time.Duration) time.Duration {

@@ -12,11 +12,11 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// ErrUnsupportedClient is the error of every tick of a poller given a client
-// that spreads commands over several servers (a *redis.ClusterClient or
-// *redis.Ring): their stats must be read per node, which this package does
-// not do yet. Connect to one node instead.
-var ErrUnsupportedClient = errors.New("monitor: cluster and ring clients are not supported yet; connect to a single node")
+// ErrUnsupportedClient is the error of every tick of a poller given a
+// *redis.Ring: a ring's shards are not a deployment the poller knows how
+// to discover. Connect to one shard instead. (A *redis.ClusterClient is
+// supported: every node is polled.)
+var ErrUnsupportedClient = errors.New("monitor: ring clients are not supported; connect to a single shard")
 
 // errorReason returns a short label for err, for a status bar. Errors from
 // Redis keep their own code ("NOAUTH", "WRONGPASS", "NOPERM", "LOADING");

@@ -62,7 +62,7 @@ func (c *fakeClock) advance(d time.Duration) {
 // decides exactly which ticks read details and slowlog.
 func clockedPoller(rdb redis.UniversalClient, opts Options, clock *fakeClock) *Poller {
 	p := NewPoller(rdb, opts)
-	p.node.now = clock.now
+	p.setNow(clock.now)
 	return p
 }
 

@@ -143,7 +143,7 @@ func EnableKeyEvents(ctx context.Context, rdb redis.UniversalClient, allowed boo
 			continue
 		}
 		if err := node.Do(ctx, "config", "set", "notify-keyspace-events", flags+missing).Err(); err != nil {
-			return KeyEventsConfig{}, fmt.Errorf("monitor: setting notify-keyspace-events: %w", err)
+			return KeyEventsConfig{}, explainPermission(rdb, fmt.Errorf("monitor: setting notify-keyspace-events: %w", err))
 		}
 	}
 	return ReadKeyEventsConfig(ctx, rdb)

@@ -70,13 +70,21 @@ type node struct {
 	detailAt     time.Time
 	detailWindow time.Duration
 
-	history     *ring[point]
-	rtts        *ring[time.Duration]
-	window      *ring[windowTick]
-	evictingFor time.Duration
-	health      Health
-	last        *Snapshot // the last snapshot taken while up
-	seq         uint64
+	series series
+
+	// member is set for a node of a cluster: its slowlog entries and
+	// latency events name it.
+	member bool
+
+	// What a standalone or Sentinel poller adds to its snapshots (a node
+	// of a cluster leaves them to the cluster poller).
+	mode    string       // ModeStandalone or ModeSentinel; "" for a cluster's node
+	tracker *dialTracker // the master a failover client reaches (Sentinel)
+	events  eventLog
+	// The last run_id and master address seen, across outages, to tell a
+	// restart or a failover.
+	lastRunID, lastMaster string
+	sentinel              SentinelState
 }
 
 type tickBase struct {
@@ -100,11 +108,7 @@ func newNode(addr string, rdb doer, opts Options) *node {
 		ownErrors:    map[string]int64{},
 		refused:      map[Panel]refusal{},
 		slowlogMaxID: -1,
-		history:      newRing[point](opts.History),
-		rtts:         newRing[time.Duration](opts.RTTWindow),
-		// A window tick per Interval, with room for extra Polls between
-		// ticks.
-		window: newRing[windowTick](2*int(opts.Thresholds.Window/opts.Interval) + 4),
+		series:       newSeries(opts),
 	}
 }
 
@@ -253,3 +257,14 @@ func replySize(v any) int64 {
 func digits(n int64) int64 { return int64(len(strconv.FormatInt(n, 10))) }
 
 func copyCounts(m map[string]int64) map[string]int64 { return maps.Clone(m) }
+
+// extra sends a command on the node's connection between ticks (the
+// cluster poller's CLUSTER INFO and topology reads), accounted as the
+// poller's own so it never shows in the node's rates.
+func (n *node) extra(ctx context.Context, name string, args ...any) (any, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, n.opts.Timeout)
+	defer cancel()
+	return n.call(ctx, name, args...)
+}

@@ -187,12 +187,26 @@ func TestUnexpectedRepliesDoNotBreakTheTick(t *testing.T) {
 	}
 }
 
-func TestClusterClientIsRefusedClearly(t *testing.T) {
-	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}})
-	defer c.Close()
-	s := NewPoller(c, Options{}).Poll(context.Background())
+func TestRingClientIsRefusedClearly(t *testing.T) {
+	r := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": "127.0.0.1:1"}})
+	defer r.Close()
+	s := NewPoller(r, Options{}).Poll(context.Background())
 	if s.Health.Up || s.Health.Err != ErrUnsupportedClient {
-		t.Errorf("cluster client: %+v", s.Health)
+		t.Errorf("ring client: %+v", s.Health)
+	}
+}
+
+func TestUnreachableClusterIsDownWithTheReason(t *testing.T) {
+	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}, MaxRetries: -1})
+	defer c.Close()
+	p := NewPoller(c, Options{Addr: "cluster 127.0.0.1:1"})
+	defer p.Close()
+	s := p.Poll(context.Background())
+	if s.Health.Up || s.Health.Reason != "connection refused" || s.Mode != ModeCluster {
+		t.Errorf("unreachable cluster: mode %q %+v", s.Mode, s.Health)
+	}
+	if len(s.Alerts) != 1 || s.Alerts[0].ID != AlertDown {
+		t.Errorf("alerts %v", s.Alerts)
 	}
 }
 

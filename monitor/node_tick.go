@@ -53,8 +53,7 @@ func (n *node) tick(ctx context.Context, all bool) *Snapshot {
 	var rates Rates
 	if rebaseline {
 		n.prevDetail, n.prevHist = nil, nil
-		n.window.reset()
-		n.evictingFor = 0
+		n.series.rebaseline()
 	} else {
 		rates = computeRates(n.prev.counters, cur, mark.sub(n.prev.mark))
 	}
@@ -162,6 +161,11 @@ func (n *node) readSlowlog(ctx context.Context, now time.Time) {
 			n.refuse(PanelLatencyEvents, err, now)
 		} else {
 			delete(n.refused, PanelLatencyEvents)
+			if n.member {
+				for i := range events {
+					events[i].Node = n.addr
+				}
+			}
 			n.latencyEvents = events
 		}
 	}
@@ -178,6 +182,9 @@ func (n *node) mergeSlowlog(entries []SlowlogEntry, now time.Time) {
 			continue
 		}
 		e.FirstSeen, e.New = now, n.slowlogBaselined
+		if n.member {
+			e.Node = n.addr
+		}
 		fresh = append(fresh, e)
 		maxID = max(maxID, e.ID)
 	}

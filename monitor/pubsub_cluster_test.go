@@ -15,12 +15,16 @@ import (
 // to, shard channels on their slot's node, and key events on the node that
 // fires them: the channel list is summed over the nodes, the tap opens one
 // connection per shard channel, and KeyEvents subscribes on every master.
+//
+// Not parallel: it counts every channel of the shared cluster, and turns
+// key events on.
 func TestPubSubBackendsOnCluster(t *testing.T) {
-	t.Parallel()
-	cl := redistest.StartCluster(t, redistest.ClusterConfig{Masters: 3})
+	cl := sharedCluster.Get(t)
+	ctx := context.Background()
+
+	admin := cl.Client(t)
 	watched := cl.Client(t)
 	redistest.ForbidDangerous(t, watched)
-	ctx := context.Background()
 
 	// A subscriber of "news" on every node, shard channels in two slots.
 	for _, addr := range cl.Addrs() {
@@ -45,11 +49,11 @@ func TestPubSubBackendsOnCluster(t *testing.T) {
 	for _, c := range snap.Channels {
 		got[fmt.Sprint(c.Name, c.Shard)] = c.Subscribers
 	}
-	if got["newsfalse"] != 3 || got["orders:{a}true"] != 1 || got["orders:{b}true"] != 1 || len(got) != 3 {
+	if got["newsfalse"] != int64(len(cl.Addrs())) || got["orders:{a}true"] != 1 || got["orders:{b}true"] != 1 || len(got) != 3 {
 		t.Fatalf("channels %v", snap.Channels)
 	}
 
-	tap := subscribedTap(t, watched, TapOptions{Patterns: []string{"*"}, ShardChannels: shardChannels}, nil)
+	tap := subscribedTap(t, watched, TapOptions{Patterns: []string{"news*"}, ShardChannels: shardChannels}, nil)
 	for _, ch := range shardChannels {
 		if err := watched.SPublish(ctx, ch, "to "+ch).Err(); err != nil {
 			t.Fatal(err)
@@ -71,10 +75,14 @@ func TestPubSubBackendsOnCluster(t *testing.T) {
 
 	// Key events: enabled on every node (a test's own admin write), then
 	// deletions counted whichever master holds the key.
-	admin := cl.Client(t)
 	if cfg, err := EnableKeyEvents(ctx, admin, true); err != nil || !cfg.Enabled() {
 		t.Fatalf("enable: %+v %v", cfg, err)
 	}
+	t.Cleanup(func() {
+		_ = admin.ForEachShard(context.Background(), func(ctx context.Context, c *redis.Client) error {
+			return c.ConfigSet(ctx, "notify-keyspace-events", "").Err()
+		})
+	})
 	if cfg, err := ReadKeyEventsConfig(ctx, watched); err != nil || !cfg.Enabled() {
 		t.Fatalf("read: %+v %v", cfg, err)
 	}
@@ -91,7 +99,7 @@ func TestPubSubBackendsOnCluster(t *testing.T) {
 		return n == 3 && k.Snapshot().State == TapSubscribed
 	})
 	for i := 0; i < 30; i++ {
-		key := fmt.Sprintf("k:%d", i)
+		key := fmt.Sprintf("keyevents:%d", i)
 		admin.Set(ctx, key, "v", 0)
 		admin.Del(ctx, key)
 	}

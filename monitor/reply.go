@@ -151,6 +151,9 @@ type SlowlogEntry struct {
 	// New is true for entries that appeared after the poller's first
 	// SLOWLOG fetch; entries already in the log at start are not new.
 	New bool
+	// Node is the address of the cluster node that logged the entry; ""
+	// for a single server. IDs are unique per node only.
+	Node string
 }
 
 // parseSlowlog parses a SLOWLOG GET reply. Malformed entries are skipped.
@@ -201,6 +204,9 @@ type LatencyEvent struct {
 	Latest time.Duration
 	// Max is the largest spike recorded for this event.
 	Max time.Duration
+	// Node is the address of the cluster node that recorded the event;
+	// "" for a single server.
+	Node string
 }
 
 // parseLatencyLatest parses a LATENCY LATEST reply. Malformed entries are

@@ -44,6 +44,75 @@ type Report struct {
 	Databases          []ReportDB       `json:"databases"`
 	Alerts             []Alert          `json:"alerts"`
 	Unavailable        map[Panel]string `json:"unavailable,omitempty"`
+	// Nodes are the servers polled: every node of a cluster, or the one
+	// server.
+	Nodes []ReportNode `json:"nodes"`
+	// Cluster is the cluster's own state; omitted outside a cluster.
+	Cluster *ReportCluster `json:"cluster,omitempty"`
+	// MasterAddr is the master a Sentinel client is on; omitted outside
+	// Sentinel mode or while unknown.
+	MasterAddr string `json:"master_addr,omitempty"`
+	// Events are the recent topology changes (failovers, nodes down,
+	// restarts), oldest first.
+	Events []ReportEvent `json:"events,omitempty"`
+}
+
+// ReportNode is one node of a Report. Rates are per second over the
+// node's last tick, 0 (and hit_rate null) when rates_valid is false.
+type ReportNode struct {
+	ID               string   `json:"id,omitempty"`
+	Addr             string   `json:"addr"`
+	Role             string   `json:"role"`
+	MasterID         string   `json:"master_id,omitempty"`
+	MasterAddr       string   `json:"master_addr,omitempty"`
+	Slots            string   `json:"slots,omitempty"`
+	SlotCount        int      `json:"slot_count"`
+	Up               bool     `json:"up"`
+	Error            string   `json:"error,omitempty"`
+	Health           string   `json:"health,omitempty"`
+	Flags            []string `json:"flags,omitempty"`
+	LinkStatus       string   `json:"link_status,omitempty"`
+	Version          string   `json:"version"`
+	RatesValid       bool     `json:"rates_valid"`
+	OpsPerSec        float64  `json:"ops_per_sec"`
+	HitRate          *float64 `json:"hit_rate"`
+	HitsPerSec       float64  `json:"hits_per_sec"`
+	MissesPerSec     float64  `json:"misses_per_sec"`
+	NetInPerSec      float64  `json:"net_in_bytes_per_sec"`
+	NetOutPerSec     float64  `json:"net_out_bytes_per_sec"`
+	UsedMemory       int64    `json:"used_memory"`
+	MaxMemory        int64    `json:"maxmemory"`
+	Keys             int64    `json:"keys"`
+	ConnectedClients int64    `json:"connected_clients"`
+	RTTMs            float64  `json:"rtt_ms"`
+	ReplOffset       int64    `json:"repl_offset"`
+	LagBytes         *int64   `json:"lag_bytes,omitempty"`
+	LagSec           *int64   `json:"lag_sec,omitempty"`
+	Hottest          bool     `json:"hottest,omitempty"`
+}
+
+// ReportCluster is the cluster part of a Report.
+type ReportCluster struct {
+	State         string `json:"state"`
+	SlotsAssigned int    `json:"slots_assigned"`
+	SlotsOK       int    `json:"slots_ok"`
+	SlotsPFail    int    `json:"slots_pfail"`
+	SlotsFail     int    `json:"slots_fail"`
+	KnownNodes    int    `json:"known_nodes"`
+	Size          int    `json:"size"`
+	Masters       int    `json:"masters"`
+	Replicas      int    `json:"replicas"`
+	NodesDown     int    `json:"nodes_down"`
+	CurrentEpoch  int64  `json:"current_epoch"`
+	Error         string `json:"error,omitempty"`
+}
+
+// ReportEvent is one topology event of a Report.
+type ReportEvent struct {
+	Time    time.Time         `json:"time"`
+	Kind    TopologyEventKind `json:"kind"`
+	Node    string            `json:"node,omitempty"`
+	Message string            `json:"message"`
 }
 
 // ReportDB is one database of a Report.
@@ -63,7 +132,7 @@ func NewReport(s *Snapshot) Report {
 		Error:              s.Health.Error,
 		RTTMs:              round(float64(s.Health.RTT)/float64(time.Millisecond), 3),
 		Version:            s.Server.Version,
-		Mode:               s.Server.Mode,
+		Mode:               s.Mode,
 		Role:               s.Replication.Role,
 		UptimeSec:          int64(s.Server.Uptime / time.Second),
 		RatesValid:         s.Rates.Valid,
@@ -97,6 +166,45 @@ func NewReport(s *Snapshot) Report {
 	}
 	if r.Alerts == nil {
 		r.Alerts = []Alert{}
+	}
+	if r.Mode == "" {
+		r.Mode = s.Server.Mode
+	}
+	r.Nodes = make([]ReportNode, 0, len(s.Nodes))
+	for _, n := range s.Nodes {
+		r.Nodes = append(r.Nodes, reportNode(n))
+	}
+	if c := s.Cluster; c != nil {
+		r.Cluster = &ReportCluster{State: c.State, SlotsAssigned: c.SlotsAssigned, SlotsOK: c.SlotsOK,
+			SlotsPFail: c.SlotsPFail, SlotsFail: c.SlotsFail, KnownNodes: c.KnownNodes, Size: c.Size,
+			Masters: c.Masters, Replicas: c.Replicas, NodesDown: c.NodesDown, CurrentEpoch: c.CurrentEpoch, Error: c.Error}
+	}
+	if s.Sentinel != nil {
+		r.MasterAddr = s.Sentinel.MasterAddr
+	}
+	for _, e := range s.Events {
+		r.Events = append(r.Events, ReportEvent{Time: e.Time, Kind: e.Kind, Node: e.Node, Message: e.Message})
+	}
+	return r
+}
+
+func reportNode(n NodeStatus) ReportNode {
+	r := ReportNode{
+		ID: n.ID, Addr: n.Addr, Role: n.Role, MasterID: n.MasterID, MasterAddr: n.MasterAddr,
+		Slots: FormatSlots(n.Slots), SlotCount: n.SlotCount, Up: n.Up, Error: n.Error, Health: n.Health,
+		Flags: n.Flags, LinkStatus: n.LinkStatus, Version: n.Version, RatesValid: n.RatesValid,
+		OpsPerSec: round(n.OpsPerSec, 2), HitsPerSec: round(n.HitsPerSec, 2), MissesPerSec: round(n.MissesPerSec, 2),
+		NetInPerSec: round(n.NetInPerSec, 2), NetOutPerSec: round(n.NetOutPerSec, 2),
+		UsedMemory: n.UsedMemory, MaxMemory: n.MaxMemory, Keys: n.Keys, ConnectedClients: n.Clients,
+		RTTMs: round(float64(n.RTT)/float64(time.Millisecond), 3), ReplOffset: n.ReplOffset, Hottest: n.Hottest,
+	}
+	if n.RatesValid && n.HitRateValid {
+		hr := round(n.HitRate, 4)
+		r.HitRate = &hr
+	}
+	if n.LagKnown {
+		b, s := n.LagBytes, n.LagSeconds
+		r.LagBytes, r.LagSec = &b, &s
 	}
 	return r
 }

@@ -22,7 +22,8 @@ func Sample(ctx context.Context, rdb redis.UniversalClient, interval time.Durati
 	}
 	opts.Interval = interval
 	p := NewPoller(rdb, opts)
-	first := p.node.tick(ctx, true)
+	defer p.Close()
+	first := p.tick(ctx, true)
 	if !first.Health.Up {
 		return first, first.Health.Err
 	}
@@ -33,7 +34,7 @@ func Sample(ctx context.Context, rdb redis.UniversalClient, interval time.Durati
 		return first, ctx.Err()
 	case <-timer.C:
 	}
-	second := p.node.tick(ctx, true)
+	second := p.tick(ctx, true)
 	if !second.Health.Up {
 		return second, second.Health.Err
 	}

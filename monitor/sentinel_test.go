@@ -2,64 +2,85 @@ package monitor
 
 import (
 	"context"
-	"fmt"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
-	"github.com/cachescope/cachescope/internal/redistest"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/cachescope/cachescope/internal/redistest"
 )
 
-// startSentinel runs a redis-server in sentinel mode watching master as
-// "mymaster", stopped when the test ends.
-func startSentinel(t *testing.T, master *redistest.Server) string {
-	t.Helper()
-	bin := redistest.Require(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+// The poller follows a failover client: it knows the master's address,
+// notices the switch (a failover event and alert), and rebaselines on the
+// new master without a negative rate.
+func TestPollerFollowsSentinelFailover(t *testing.T) {
+	t.Parallel()
+	g := redistest.StartSentinel(t, redistest.SentinelConfig{})
+	rdb := redis.NewFailoverClient(g.FailoverOptions())
+	t.Cleanup(func() { _ = rdb.Close() })
+	redistest.ForbidDangerous(t, rdb)
+	old := g.Servers[0]
+
+	clock := newFakeClock()
+	p := clockedPoller(rdb, Options{Addr: "sentinel mymaster"}, clock)
+	pollAfter(t, p, clock, 0)
+	snap := pollAfter(t, p, clock, time.Second)
+	if !snap.Health.Up || !snap.Rates.Valid || snap.Mode != ModeSentinel {
+		t.Fatalf("through sentinel: mode %q %+v", snap.Mode, snap.Health)
+	}
+	if snap.Server.Port != int64(old.Port) || snap.Replication.Role != "master" {
+		t.Fatalf("polled port %d role %q, want the master on %d", snap.Server.Port, snap.Replication.Role, old.Port)
+	}
+	if snap.Sentinel == nil || snap.Sentinel.MasterAddr != old.Addr || len(snap.Nodes) != 1 || snap.Nodes[0].Addr != old.Addr {
+		t.Fatalf("master address: %+v nodes %+v", snap.Sentinel, snap.Nodes)
+	}
+	if snap.Addr != "sentinel mymaster" || len(snap.Events) != 0 {
+		t.Fatalf("addr %q events %v", snap.Addr, snap.Events)
+	}
+
+	promoted, err := g.Failover(30 * time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := l.Addr().String()
-	port := l.Addr().(*net.TCPAddr).Port
-	_ = l.Close()
-	dir := t.TempDir()
-	conf := filepath.Join(dir, "sentinel.conf")
-	text := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nlogfile %s\nsentinel monitor mymaster 127.0.0.1 %d 1\n",
-		port, dir, filepath.Join(dir, "sentinel.log"), master.Port)
-	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
+	var switched *Snapshot
+	deadline := time.Now().Add(30 * time.Second)
+	for switched == nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("the poller did not follow the failover to %s", promoted)
+		}
+		s := pollAfter(t, p, clock, time.Second)
+		checkSane(t, "during the failover", s)
+		if s.Sentinel != nil && s.Sentinel.MasterAddr == promoted {
+			switched = s
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
-	cmd := exec.Command(bin, conf, "--sentinel")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	if switched.Rates.Valid {
+		t.Errorf("rates %+v on the new master's first tick: a new run_id must rebaseline", switched.Rates)
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	c := redis.NewClient(&redis.Options{Addr: addr})
-	defer c.Close()
-	waitFor(t, func() bool { return c.Ping(context.Background()).Err() == nil })
-	return addr
-}
-
-func TestPollerThroughSentinelFailoverClient(t *testing.T) {
-	t.Parallel()
-	master := startServer(t)
-	sentinel := startSentinel(t, master.Server)
-	rdb := redis.NewFailoverClient(&redis.FailoverOptions{MasterName: "mymaster", SentinelAddrs: []string{sentinel}})
-	t.Cleanup(func() { _ = rdb.Close() })
-	redistest.ForbidDangerous(t, rdb)
-
-	clock := newFakeClock()
-	p := clockedPoller(rdb, Options{}, clock)
-	pollAfter(t, p, clock, 0)
-	snap := pollAfter(t, p, clock, time.Second)
-	if !snap.Health.Up || !snap.Rates.Valid {
-		t.Fatalf("through sentinel: %+v", snap.Health)
+	st := switched.Sentinel
+	if st.PreviousMaster != old.Addr || st.Failovers != 1 || st.FailoverAt.IsZero() {
+		t.Errorf("sentinel state %+v", st)
 	}
-	if snap.Server.Port != int64(master.Port) || snap.Replication.Role != "master" || snap.Addr != "" {
-		t.Errorf("polled port %d role %q addr %q, want the master on %d", snap.Server.Port, snap.Replication.Role, snap.Addr, master.Port)
+	if n := len(switched.Events); n == 0 || switched.Events[n-1].Kind != TopologyFailover ||
+		!strings.Contains(switched.Events[n-1].Message, old.Addr+" to "+promoted) {
+		t.Errorf("events %+v", switched.Events)
+	}
+	if !hasAlert(switched, AlertFailover) {
+		t.Errorf("no failover alert: %v", switched.Alerts)
+	}
+	after := pollAfter(t, p, clock, time.Second)
+	checkSane(t, "after the failover", after)
+	if !after.Rates.Valid || after.Server.Port != int64(g.Server(promoted).Port) {
+		t.Errorf("after the failover: valid %v port %d", after.Rates.Valid, after.Server.Port)
+	}
+	if r := NewReport(after); r.Mode != ModeSentinel || r.MasterAddr != promoted || len(r.Events) == 0 {
+		t.Errorf("report: mode %q master %q events %v", r.Mode, r.MasterAddr, r.Events)
+	}
+	// The alert lasts the alert window, then goes.
+	clock.advance(DefaultAlertWindow)
+	if later := p.Poll(context.Background()); hasAlert(later, AlertFailover) {
+		t.Errorf("failover alert still active after the window: %v", later.Alerts)
 	}
 }

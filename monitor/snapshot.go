@@ -10,9 +10,24 @@ import "time"
 // When Health.Up is false, the fields other than Health, Time, Seq, Alerts
 // and History are the last values seen while the server was up (zero if it
 // never was), and Rates.Valid is false.
+//
+// On a Redis Cluster (Mode ModeCluster) a snapshot aggregates every node
+// as users expect: Rates (ops/s, hits, misses, network, CPU...) and Clients
+// are summed over all nodes, masters and replicas; Memory, Keys and
+// Keyspace over the masters only (replicas hold copies); the hit rate is
+// computed from the summed hits and misses; Commands and Errors are summed
+// per name, Slowlog and LatencyEvents merged (each entry names its Node).
+// Health is up while any node answers; Rates are valid when every node
+// that answers has rates (a node that just came back makes one gap).
+// Nodes keeps each node's own numbers and snapshot, Cluster the cluster's
+// view of itself.
 type Snapshot struct {
 	// Addr labels the polled node (Options.Addr, or the client's address).
 	Addr string
+	// Mode is the deployment shape: ModeStandalone, ModeSentinel or
+	// ModeCluster. A node's own snapshot inside a cluster snapshot
+	// (NodeStatus.Snapshot) has Mode "".
+	Mode string
 	// Time is when this tick's INFO reply arrived (or failed), local clock.
 	Time time.Time
 	// Seq numbers the snapshots of one poller, from 1.
@@ -76,8 +91,23 @@ type Snapshot struct {
 	History History
 
 	// Info is this tick's parsed INFO reply; on detail ticks (INFO all) it
-	// also has the commandstats, errorstats and latencystats sections.
+	// also has the commandstats, errorstats and latencystats sections. On
+	// a cluster it is the reply of one master (the first in Nodes that
+	// answered), which tells which fields the servers report.
 	Info Info
+
+	// Nodes are the servers polled: every master and replica of a cluster
+	// (each master followed by its replicas, masters in slot order), or
+	// the one server otherwise. Never nil after the first tick.
+	Nodes []NodeStatus
+	// Cluster is the cluster's state and topology; nil outside a cluster.
+	Cluster *ClusterState
+	// Sentinel is the master a Sentinel failover client is on; nil
+	// outside Sentinel mode.
+	Sentinel *SentinelState
+	// Events are the recent topology changes (failovers, nodes down or
+	// back, restarts), oldest first, at most 32.
+	Events []TopologyEvent
 }
 
 // Panel names a part of the snapshot that comes from its own command and

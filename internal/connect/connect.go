@@ -86,6 +86,7 @@ type Target struct {
 	Addrs []string
 
 	config Config
+	tls    bool
 }
 
 // ErrUsage marks a configuration the user must fix (conflicting flags, a
@@ -112,7 +113,7 @@ func Open(ctx context.Context, c Config) (*Target, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Target{config: c}
+	t := &Target{config: c, tls: base.TLSConfig != nil}
 	switch {
 	case len(c.Sentinels) > 0:
 		if c.Cluster {
@@ -125,7 +126,7 @@ func Open(ctx context.Context, c Config) (*Target, error) {
 			Username: base.Username, Password: base.Password, DB: base.DB, TLSConfig: base.TLSConfig,
 			ClientName: base.ClientName, DialTimeout: base.DialTimeout, ReadTimeout: base.ReadTimeout,
 			WriteTimeout: base.WriteTimeout, ContextTimeoutEnabled: true, MaxRetries: base.MaxRetries,
-			PoolSize: base.PoolSize,
+			DialerRetries: base.DialerRetries, PoolSize: base.PoolSize,
 		})
 	case c.Cluster || detectCluster(ctx, base):
 		t.Mode, t.Addrs = ModeCluster, []string{base.Addr}
@@ -134,7 +135,7 @@ func Open(ctx context.Context, c Config) (*Target, error) {
 			Addrs: t.Addrs, Username: base.Username, Password: base.Password, TLSConfig: base.TLSConfig,
 			ClientName: base.ClientName, DialTimeout: base.DialTimeout, ReadTimeout: base.ReadTimeout,
 			WriteTimeout: base.WriteTimeout, ContextTimeoutEnabled: true, MaxRetries: base.MaxRetries,
-			PoolSize: base.PoolSize,
+			DialerRetries: base.DialerRetries, PoolSize: base.PoolSize,
 		})
 	default:
 		t.Mode, t.Addrs = ModeStandalone, []string{base.Addr}
@@ -226,8 +227,10 @@ func (c Config) baseOptions() (*redis.Options, error) {
 	o.DialTimeout, o.ReadTimeout, o.WriteTimeout = c.Timeout, c.Timeout, c.Timeout
 	o.ContextTimeoutEnabled = true
 	// The dashboard shows failures as they happen; retries would only
-	// delay them and replace the real cause with a deadline.
+	// delay them and replace the real cause with a deadline. (It tries
+	// again on its next tick.)
 	o.MaxRetries = -1
+	o.DialerRetries = 1
 	o.PoolSize = 8
 	return o, nil
 }

@@ -6,6 +6,7 @@ package redisproc
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -51,6 +52,13 @@ type Config struct {
 	Args []string
 	// StartTimeout bounds the wait for the server to answer PING; 0 means 10s.
 	StartTimeout time.Duration
+	// ConfigText, when set, is written to a config file in Dir that the
+	// server reads before Args. A sentinel needs one: it rewrites its
+	// config file with what it learns.
+	ConfigText string
+	// TLS, when set, makes the server listen with TLS only (the port is
+	// its tls-port, the plain port is off), with these certificates.
+	TLS *TLSFiles
 }
 
 // Server is a running (or stopped) redis-server process.
@@ -116,15 +124,28 @@ func Start(cfg Config) (*Server, error) {
 func (s *Server) start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	args := []string{
-		"--port", strconv.Itoa(s.Port),
+	var args []string
+	if s.cfg.ConfigText != "" {
+		conf := filepath.Join(s.Dir, fmt.Sprintf("redis-%d.conf", s.Port))
+		if err := os.WriteFile(conf, []byte(s.cfg.ConfigText), 0o600); err != nil {
+			return fmt.Errorf("redisproc: write config: %w", err)
+		}
+		args = append(args, conf)
+	}
+	args = append(args, "--port", strconv.Itoa(s.Port))
+	if t := s.cfg.TLS; t != nil {
+		args = append(args, "--port", "0", "--tls-port", strconv.Itoa(s.Port),
+			"--tls-cert-file", t.ServerCert, "--tls-key-file", t.ServerKey, "--tls-ca-cert-file", t.CA,
+			"--tls-auth-clients", t.authClients())
+	}
+	args = append(args,
 		"--bind", "127.0.0.1",
 		"--save", "",
 		"--appendonly", "no",
 		"--dir", s.Dir,
 		"--logfile", s.logPath(),
 		"--daemonize", "no",
-	}
+	)
 	args = append(args, s.cfg.Args...)
 	cmd := exec.Command(s.binary, args...)
 	cmd.Dir = s.Dir
@@ -143,7 +164,7 @@ func (s *Server) start() error {
 			return fmt.Errorf("redisproc: redis-server on port %d exited at start: %s", s.Port, s.logTail())
 		default:
 		}
-		if ping(s.Addr) == nil {
+		if s.ping() == nil {
 			return nil
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -153,9 +174,40 @@ func (s *Server) start() error {
 }
 
 // Options returns go-redis options for this server, with context deadlines
-// honoured so a test that times out an operation really bounds it.
+// honoured so a test that times out an operation really bounds it. For a
+// TLS server they trust its CA and present the client certificate.
 func (s *Server) Options() *redis.Options {
-	return &redis.Options{Addr: s.Addr, ContextTimeoutEnabled: true}
+	o := &redis.Options{Addr: s.Addr, ContextTimeoutEnabled: true}
+	if s.cfg.TLS != nil {
+		o.TLSConfig = s.cfg.TLS.ClientConfig()
+	}
+	return o
+}
+
+// Running reports whether the process was started and has not been
+// stopped or killed since (a paused server is running).
+func (s *Server) Running() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil || s.stopped {
+		return false
+	}
+	select {
+	case <-s.exited:
+		return false
+	default:
+		return true
+	}
+}
+
+// Pid returns the process id, or 0 when the server is not running.
+func (s *Server) Pid() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil || s.stopped {
+		return 0
+	}
+	return s.cmd.Process.Pid
 }
 
 // Cleaner is the part of testing.TB that Client needs, so that this
@@ -259,10 +311,17 @@ func (s *Server) logTail() string {
 	return strings.Join(lines, " | ")
 }
 
-// ping sends an inline PING and expects +PONG (or NOAUTH), without a client library, so
-// readiness does not depend on the code under test.
-func ping(addr string) error {
-	conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+// ping sends an inline PING and expects +PONG (or NOAUTH), without a client
+// library, so readiness does not depend on the code under test.
+func (s *Server) ping() error {
+	var conn net.Conn
+	var err error
+	d := &net.Dialer{Timeout: 200 * time.Millisecond}
+	if s.cfg.TLS != nil {
+		conn, err = tls.DialWithDialer(d, "tcp", s.Addr, s.cfg.TLS.ClientConfig())
+	} else {
+		conn, err = d.Dial("tcp", s.Addr)
+	}
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,171 @@
+package monitor
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cachescope/cachescope/cachecore"
+	"github.com/cachescope/cachescope/internal/redistest"
+)
+
+// A cluster master killed (SIGKILL) while an application's cachecore and
+// the poller run: the application never gets an error (the loader's value
+// is served), cachecore's errors stop once the replica is promoted, and
+// the poller shows the failed node, then the new topology with a failover
+// event and alert.
+func TestFaultClusterMasterKilled(t *testing.T) {
+	t.Parallel()
+	cl := redistest.StartCluster(t, redistest.ClusterConfig{Masters: 3, Replicas: 1, NodeTimeout: time.Second})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	cache, err := cachecore.New(cachecore.Options{Redis: cl.Client(t), Namespace: "fault", Logger: quietLogger,
+		OpTimeout: 300 * time.Millisecond, BreakerCooldown: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const keys = 300
+	items := map[string]any{}
+	for i := 0; i < keys; i++ {
+		items[fmt.Sprintf("k:%d", i)] = i
+	}
+	if err := cache.MSet(ctx, items, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+
+	// The application: GetOrSet over keys in every slot range, all the time.
+	var calls, wrong atomic.Int64
+	var appErr atomic.Value
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i := 0; ctx.Err() == nil; i++ {
+			k := i % keys
+			v, err := cachecore.GetOrSet(ctx, cache, fmt.Sprintf("k:%d", k), time.Hour,
+				func(context.Context) (int, error) { return k, nil })
+			switch {
+			case err != nil && ctx.Err() == nil:
+				appErr.Store(err)
+			case err == nil && v != k:
+				wrong.Add(1)
+			}
+			calls.Add(1)
+			time.Sleep(time.Millisecond)
+		}
+	})
+	defer wg.Wait()
+	defer cancel()
+
+	// The dashboard's poller, on a quick refresh.
+	watched := cl.Client(t)
+	redistest.ForbidDangerous(t, watched)
+	p := NewPoller(watched, Options{Interval: 200 * time.Millisecond, Timeout: time.Second})
+	t.Cleanup(func() { _ = p.Close() })
+	var latest atomic.Pointer[Snapshot]
+	var seen []*Snapshot
+	var seenMu sync.Mutex
+	wg.Go(func() {
+		_ = p.Run(ctx, func(s *Snapshot) {
+			latest.Store(s)
+			seenMu.Lock()
+			seen = append(seen, s)
+			seenMu.Unlock()
+		})
+	})
+	eventually(t, "a healthy cluster in the poller", func() bool {
+		s := latest.Load()
+		return s != nil && s.Cluster != nil && s.Cluster.State == "ok" && s.Cluster.NodesDown == 0 && len(s.Nodes) == 6
+	})
+	s := latest.Load()
+	victim := s.Nodes[0] // the master of slot 0
+	var replica NodeStatus
+	for _, n := range s.Nodes {
+		if n.MasterID == victim.ID {
+			replica = n
+		}
+	}
+	if victim.Role != "master" || replica.ID == "" {
+		t.Fatalf("victim %+v replica %+v", victim, replica)
+	}
+	var server *redistest.Server
+	for _, n := range cl.Nodes {
+		if n.Addr == victim.Addr {
+			server = n
+		}
+	}
+	if err := server.Kill(); err != nil {
+		t.Fatal(err)
+	}
+
+	// First the failed node, down, with a critical alert.
+	eventually(t, "the killed master shown down", func() bool {
+		s := latest.Load()
+		for _, a := range s.Alerts {
+			if a.ID == AlertNodeDown && a.Level == Critical && strings.Contains(a.Message, victim.Addr) {
+				return true
+			}
+		}
+		return false
+	})
+	// Then the new topology: the replica is master of the victim's slots.
+	var after *Snapshot
+	eventually(t, "the replica promoted in the poller's topology", func() bool {
+		after = latest.Load()
+		for _, n := range after.Nodes {
+			if n.ID == replica.ID && n.Role == "master" && FormatSlots(n.Slots) == FormatSlots(victim.Slots) && n.Up {
+				return after.Cluster.State == "ok"
+			}
+		}
+		return false
+	})
+	if !hasAlert(after, AlertFailover) {
+		t.Errorf("no failover alert: %v", after.Alerts)
+	}
+	var failover, down bool
+	for _, e := range after.Events {
+		failover = failover || (e.Kind == TopologyFailover && strings.Contains(e.Message, replica.Addr+" replaced "+victim.Addr))
+		down = down || (e.Kind == TopologyNodeDown && e.Node == victim.Addr)
+	}
+	if !failover || !down {
+		t.Errorf("events %+v", after.Events)
+	}
+	for _, n := range after.Nodes {
+		if n.ID == victim.ID && (n.Up || n.Health != "failed") {
+			t.Errorf("the dead node %+v", n)
+		}
+	}
+	if !after.Health.Up {
+		t.Errorf("the cluster is shown down: %+v", after.Health)
+	}
+	seenMu.Lock()
+	for _, s := range seen {
+		checkSane(t, "during the failover", s)
+	}
+	seenMu.Unlock()
+
+	// cachecore's errors are bounded: once the client has the new slot
+	// map, a full pass over the keys adds none.
+	eventually(t, "cachecore to recover", func() bool {
+		before := cache.Stats().Errors
+		for i := 0; i < keys; i++ {
+			var v int
+			if err := cache.Get(ctx, fmt.Sprintf("k:%d", i), &v); err != nil && err != cachecore.ErrMiss {
+				return false
+			}
+		}
+		return cache.Stats().Errors == before
+	})
+	cancel()
+	wg.Wait()
+	if err, _ := appErr.Load().(error); err != nil {
+		t.Errorf("the application got an error: %v", err)
+	}
+	if wrong.Load() != 0 {
+		t.Errorf("%d wrong values", wrong.Load())
+	}
+	t.Logf("%d application calls, %d cachecore errors in all", calls.Load(), cache.Stats().Errors)
+}
