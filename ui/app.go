@@ -77,7 +77,7 @@ func New(opts Options) *App {
 		a.panes = append(a.panes, newPubSubView(ctx, opts.Redis, opts.Actions, opts.Tap),
 			newAppView(ctx, monitor.NewAppPoller(opts.Redis, monitor.AppOptions{})))
 	}
-	a.panes = append(a.panes, newSlowlog(ctx))
+	a.panes = append(a.panes, newNodesView(ctx), newSlowlog(ctx))
 	a.cmdline = newCmdline(ctx, a.commandNames())
 	return a
 }
@@ -100,6 +100,29 @@ func (a *App) Init() tea.Cmd {
 		cmds = append(cmds, p.Init())
 	}
 	return tea.Batch(cmds...)
+}
+
+// failoverFlash says so in the status bar when a failover happened
+// between two snapshots (Sentinel switched masters, or a cluster replica
+// took over).
+func failoverFlash(prev, cur *monitor.Snapshot) tea.Cmd {
+	if prev == nil || cur == nil {
+		return nil
+	}
+	var since time.Time
+	if n := len(prev.Events); n > 0 {
+		since = prev.Events[n-1].Time
+	}
+	for i := len(cur.Events) - 1; i >= 0; i-- {
+		e := cur.Events[i]
+		if !e.Time.After(since) {
+			break
+		}
+		if e.Kind == monitor.TopologyFailover {
+			return warn(e.Message)
+		}
+	}
+	return nil
 }
 
 // waitSnapshot is a command that blocks on the channel for one snapshot;
@@ -133,8 +156,9 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return a, a.ageTick()
 	case SnapshotMsg:
+		prev := a.latest
 		a.latest = msg.Snap
-		return a, tea.Batch(a.broadcast(msg), waitSnapshot(a.snaps))
+		return a, tea.Batch(a.broadcast(msg), waitSnapshot(a.snaps), failoverFlash(prev, msg.Snap))
 	case flashMsg:
 		a.flashText, a.flashLevel = msg.text, msg.level
 		a.flashUntil = a.ctx.Now().Add(4 * time.Second)

@@ -20,10 +20,16 @@ func TestGoldenViews(t *testing.T) {
 		assertFits(t, overview, size.w, size.h)
 		golden(t, name("overview"), overview)
 
-		press(a, "2")
+		a.show("Slowlog")
 		slowlog := render(a)
 		assertFits(t, slowlog, size.w, size.h)
 		golden(t, name("slowlog"), slowlog)
+
+		a.Update(SnapshotMsg{Snap: fakeClusterSnapshot()})
+		a.show("Nodes")
+		nodes := render(a)
+		assertFits(t, nodes, size.w, size.h)
+		golden(t, name("nodes"), nodes)
 	}
 }
 
@@ -71,7 +77,7 @@ func TestServerTextIsShownInert(t *testing.T) {
 	snap.Alerts = []monitor.Alert{{Level: monitor.Warn, Message: "bad \x1b]0;owned\x07 title"}}
 	snap.Memory.Policy = "lru\x1b[2J"
 	a.Update(SnapshotMsg{Snap: snap})
-	for _, view := range []string{"1", "2"} {
+	for _, view := range []string{"1", "3"} {
 		press(a, view)
 		out := render(a)
 		for _, raw := range []string{"\x1b[31mkey", "\x1b]0;owned", "\x1b[2J", "\a"} {
@@ -80,7 +86,7 @@ func TestServerTextIsShownInert(t *testing.T) {
 			}
 		}
 		plain := stripANSI(out)
-		if view == "2" && !strings.Contains(plain, `evil\x1b[31mkey`) {
+		if view == "3" && !strings.Contains(plain, `evil\x1b[31mkey`) {
 			t.Errorf("hostile slowlog argument not shown escaped:\n%s", plain)
 		}
 		if view == "1" && !strings.Contains(plain, `\x1b]0;owned\x07`) {
@@ -95,9 +101,10 @@ func TestNavigationKeys(t *testing.T) {
 		t.Fatal("does not start on the Overview")
 	}
 	press(a, "tab")
-	if a.activePane().Title() != "Slowlog" {
+	if a.activePane().Title() != "Nodes" {
 		t.Fatal("tab did not move to the next view")
 	}
+	press(a, "tab")
 	press(a, "tab")
 	if a.activePane().Title() != "Overview" {
 		t.Fatal("tab did not wrap around")
@@ -276,5 +283,22 @@ func TestRedisViewsFitEverySize(t *testing.T) {
 				assertFits(t, render(a), w, h)
 			}
 		}
+	}
+}
+
+func TestFailoverShowsInTheStatusBar(t *testing.T) {
+	a := newTestApp(t, 140, 30)
+	before := fakeClusterSnapshot()
+	before.Events = before.Events[:0]
+	a.Update(SnapshotMsg{Snap: before})
+	after := fakeClusterSnapshot()
+	_, cmd := a.Update(SnapshotMsg{Snap: after})
+	runCmd(a, cmd)
+	got := stripANSI(render(a))
+	if !strings.Contains(got, "failover: 127.0.0.1:7001 replaced 127.0.0.1:7004") {
+		t.Fatalf("no failover in the status bar:\n%s", got)
+	}
+	if !strings.Contains(got, "6 nodes (1 down)") {
+		t.Fatalf("the status bar does not count the nodes:\n%s", got)
 	}
 }

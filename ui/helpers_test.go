@@ -2,6 +2,7 @@ package ui
 
 import (
 	"flag"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -209,4 +210,34 @@ func assertFits(t *testing.T, view string, width, height int) {
 			t.Errorf("line %d is %d cells wide (terminal %d): %q", i, w, width, stripANSI(l))
 		}
 	}
+}
+
+// fakeClusterSnapshot is fakeSnapshot on a 3-master cluster whose node
+// 127.0.0.1:7004 (a replica) is down, after a failover.
+func fakeClusterSnapshot() *monitor.Snapshot {
+	s := fakeSnapshot(60)
+	s.Mode = monitor.ModeCluster
+	s.Cluster = &monitor.ClusterState{State: "ok", SlotsAssigned: 16384, SlotsOK: 16384, KnownNodes: 6, Size: 3,
+		CurrentEpoch: 7, Masters: 3, Replicas: 3, NodesDown: 1, TopologySource: "CLUSTER SHARDS"}
+	ranges := []monitor.SlotRange{{Start: 0, End: 5460}, {Start: 5461, End: 10922}, {Start: 10923, End: 16383}}
+	for i, r := range ranges {
+		m := monitor.NodeStatus{ID: fmt.Sprint("m", i), Addr: fmt.Sprintf("127.0.0.1:700%d", i), Role: "master",
+			Slots: []monitor.SlotRange{r}, SlotCount: r.Len(), Up: true, Health: "online", RatesValid: true,
+			OpsPerSec: float64(1000 * (i + 1)), HitRate: 0.9, HitRateValid: true, UsedMemory: 100 << 20, MaxMemory: 1 << 30,
+			Clients: 10, Hottest: i == 2}
+		rep := monitor.NodeStatus{ID: fmt.Sprint("r", i), Addr: fmt.Sprintf("127.0.0.1:700%d", i+3), Role: "replica",
+			MasterID: m.ID, Up: i != 1, Health: "online", LinkStatus: "up", RatesValid: true, OpsPerSec: 5,
+			UsedMemory: 99 << 20, Clients: 1, LagKnown: true, LagBytes: 120, LagSeconds: 0}
+		if i == 1 {
+			rep.Error, rep.Reason, rep.Health = "dial tcp 127.0.0.1:7004: connect: connection refused", "connection refused", "pfail"
+		}
+		s.Nodes = append(s.Nodes, m, rep)
+	}
+	s.Events = []monitor.TopologyEvent{
+		{Time: testNow.Add(-90 * time.Second), Kind: monitor.TopologyFailover, Node: "127.0.0.1:7001",
+			Message: "failover: 127.0.0.1:7001 replaced 127.0.0.1:7004 as master of slots 5461-10922"},
+		{Time: testNow.Add(-30 * time.Second), Kind: monitor.TopologyNodeDown, Node: "127.0.0.1:7004", Message: "127.0.0.1:7004 is down: connection refused"},
+	}
+	s.Alerts = append([]monitor.Alert{{ID: monitor.AlertNodeDown, Level: monitor.Critical, Message: "1 node down: 127.0.0.1:7004"}}, s.Alerts...)
+	return s
 }

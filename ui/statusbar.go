@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -37,6 +38,18 @@ func (a *App) statusBar() string {
 		priority int
 	}
 	parts := []part{{health, 9}, {st.Value.Render(sanitize.Line(a.ctx.Conn.Display)), 8}}
+	if s := a.latest; s != nil {
+		switch {
+		case s.Sentinel != nil && s.Sentinel.MasterAddr != "":
+			parts = append(parts, part{"master " + sanitize.Line(s.Sentinel.MasterAddr), 6})
+		case s.Cluster != nil:
+			nodes := fmt.Sprintf("%d nodes", len(s.Nodes))
+			if s.Cluster.NodesDown > 0 {
+				nodes += st.Down.Render(fmt.Sprintf(" (%d down)", s.Cluster.NodesDown))
+			}
+			parts = append(parts, part{nodes, 6})
+		}
+	}
 	if s := a.latest; s != nil && s.Server.Version != "" {
 		parts = append(parts, part{"redis " + sanitize.Line(s.Server.Version), 2})
 	}
