@@ -65,6 +65,7 @@ func runUI(ctx context.Context, d *Deps, s uiSession) error {
 	// explorer, the writer and the poller that subtracts them.
 	lookups := new(monitor.Lookups)
 	poller := monitor.NewPoller(s.target.Client, monitor.Options{Interval: s.refresh, Addr: s.target.Display, Lookups: lookups})
+	defer poller.Close() // a cluster's per-node connections
 	// The channel holds only the newest snapshot: when the UI falls behind,
 	// an older one is dropped rather than queued.
 	snaps := make(chan *monitor.Snapshot, 1)
