@@ -161,6 +161,15 @@ func TestLimiterExactUnderConcurrency(t *testing.T) {
 		limiterCheckStats(t, events, "exact-gcra", batched, direct)
 	})
 
+	// The keys of the runs above live a few hundred milliseconds, and a
+	// loaded machine may reach this check after they expired (which they
+	// could only do with a TTL). One decision per algorithm on a period of
+	// a minute makes sure there are keys to check.
+	for _, alg := range []Algorithm{FixedWindow, SlidingWindow, GCRA} {
+		if _, err := batched.Allow(context.Background(), "exact-ttl:k", Limit{Algorithm: alg, Rate: rate, Period: time.Minute}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if n := limiterAssertAllKeysHaveTTL(t, c1); n == 0 {
 		t.Error("no keys found after the run")
 	}

@@ -29,7 +29,11 @@ type permissionError struct {
 }
 
 func (e permissionError) Error() string {
-	msg := e.refusal.Describe(e.user) + " (NOPERM)"
+	msg := e.refusal.Describe(e.user)
+	if e.refusal.Command == "DUMP" || e.refusal.Command == "PTTL" {
+		msg += " (for the backup taken before deleting)"
+	}
+	msg += " (NOPERM)"
 	if g := e.refusal.Grant(); g != "" {
 		msg += ": an administrator can grant it with ACL SETUSER " + userOrDefault(e.user) + " " + g +
 			", or connect as a user that has it"
@@ -38,6 +42,7 @@ func (e permissionError) Error() string {
 }
 
 func (e permissionError) Unwrap() error        { return e.err }
+func (e permissionError) Explained()           {}
 func (e permissionError) Is(target error) bool { return target == ErrNoPermission }
 
 func userOrDefault(u string) string {

@@ -241,3 +241,36 @@ func TestClusterPollerBudgetPerNode(t *testing.T) {
 	}
 	t.Logf("commands per node per second over %d ticks:\n%s\nmean %.3f/s", ticks, strings.Join(lines, "\n"), float64(total)/ticks/6)
 }
+
+// Before Redis 7 there is no CLUSTER SHARDS; an ACL may refuse it too. The
+// poller then reads CLUSTER NODES and sees the same topology.
+func TestClusterPollerFallsBackToClusterNodes(t *testing.T) {
+	t.Parallel()
+	cl := sharedCluster.Get(t)
+	ctx := context.Background()
+	for _, addr := range cl.Addrs() {
+		node := redis.NewClient(&redis.Options{Addr: addr})
+		err := node.Do(ctx, "acl", "setuser", "noshards", "on", ">pw", "~*", "&*", "+@all", "-cluster|shards").Err()
+		_ = node.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	opts := cl.Options()
+	opts.Username, opts.Password = "noshards", "pw"
+	rdb := redis.NewClusterClient(opts)
+	t.Cleanup(func() { _ = rdb.Close() })
+	redistest.ForbidDangerous(t, rdb)
+	p := NewPoller(rdb, Options{})
+	t.Cleanup(func() { _ = p.Close() })
+	s := p.Poll(ctx)
+	if !s.Health.Up || s.Cluster == nil || s.Cluster.TopologySource != "CLUSTER NODES" || s.Cluster.Error != "" {
+		t.Fatalf("up %v cluster %+v (%s)", s.Health.Up, s.Cluster, s.Health.Error)
+	}
+	checkTopology(t, s)
+	for _, n := range s.Nodes {
+		if n.Health != "online" || len(n.Flags) == 0 {
+			t.Errorf("node %s: health %q flags %v", n.Addr, n.Health, n.Flags)
+		}
+	}
+}

@@ -44,7 +44,18 @@
 // Everything a server sends is treated as untrusted text: parsing never
 // panics, and strings are passed on unchanged for the UI to sanitize.
 //
-// A poller watches one node. Clusters are a later step: the per-node unit
-// (unexported type node) is what a cluster poller will run once per node
-// and aggregate.
+// Deployments: a poller watches one server, the master a Sentinel
+// failover client resolves (following failovers: Snapshot.Sentinel names
+// the master, a switch is a TopologyFailover event and alert, and the new
+// run_id rebaselines the rates), or every node of a Redis Cluster. On a
+// cluster each node, masters and replicas, is polled in parallel on a
+// connection of its own with the same tiers (so each node sees about 1.2
+// commands a second: the 1.17 above plus its turn at reading the topology
+// with CLUSTER SHARDS and the state with CLUSTER INFO, one node every
+// Options.ClusterInterval); Snapshot.Nodes keeps every node's numbers and
+// snapshot, Snapshot.Cluster the cluster's state, and the top-level fields
+// aggregate them (see [Snapshot]), so a view written for one server works
+// on a cluster unchanged. Failovers, nodes going down or coming back and
+// restarts are TopologyEvents; cluster state, failing slots and nodes down
+// are alerts.
 package monitor

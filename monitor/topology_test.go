@@ -108,3 +108,31 @@ func TestReachableAddr(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseClusterNodes: whatever a server sends as CLUSTER NODES, parsing
+// does not panic and gives slots within the 16384 of a cluster, sorted and
+// merged.
+func FuzzParseClusterNodes(f *testing.F) {
+	f.Add("a1 127.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-100 200 [300->-b2] 101-199\n")
+	f.Add("c3 127.0.0.1:7002@17002 slave,fail? a1 0 0 1 connected\nd4 :0@0 slave,noaddr a1 0 0 1 disconnected\n")
+	f.Add("x [::1]:7000@17000,host master - 0 0 1 connected 16383 99999 -5 5-3 a-b\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		nodes, err := parseClusterNodes(text)
+		if err != nil {
+			return
+		}
+		normalizeTopology(nodes)
+		for _, n := range nodes {
+			last := -2
+			for _, r := range n.slots {
+				if r.Start < 0 || r.End >= clusterSlots || r.Start > r.End || r.Start <= last+1 {
+					t.Fatalf("node %q: slots %v", n.id, n.slots)
+				}
+				last = r.End
+			}
+			if n.role != "master" && n.role != "replica" {
+				t.Fatalf("role %q", n.role)
+			}
+		}
+	})
+}

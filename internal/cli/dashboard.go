@@ -117,20 +117,63 @@ func runUI(ctx context.Context, d *Deps, s uiSession) error {
 	return nil
 }
 
-// redactSnapshot returns the snapshot with secrets removed from its error
-// text. Snapshots are immutable, so it copies when it changes anything.
+// redactSnapshot returns the snapshot with the target's secrets removed
+// from every text that may quote an error: the health, the alerts, the
+// nodes and the events. Snapshots are immutable, so it copies what it
+// changes and returns s itself when there is nothing to remove.
 func redactSnapshot(s *monitor.Snapshot, t *connect.Target) *monitor.Snapshot {
-	if s.Health.Error == "" {
-		return s
-	}
-	red := t.Redact(s.Health.Error)
-	if red == s.Health.Error {
-		return s
+	changed := false
+	red := func(text string) string {
+		r := t.Redact(text)
+		changed = changed || r != text
+		return r
 	}
 	c := *s
-	c.Health.Error = red
+	c.Health.Error, c.Health.Reason = red(s.Health.Error), red(s.Health.Reason)
+	if s.Health.Err != nil {
+		if msg := red(s.Health.Err.Error()); msg != s.Health.Err.Error() {
+			c.Health.Err = redactedError{msg: msg, err: s.Health.Err}
+		}
+	}
+	c.Alerts = make([]monitor.Alert, len(s.Alerts))
+	for i, a := range s.Alerts {
+		a.Message = red(a.Message)
+		c.Alerts[i] = a
+	}
+	c.Nodes = make([]monitor.NodeStatus, len(s.Nodes))
+	for i, n := range s.Nodes {
+		n.Error = red(n.Error)
+		if n.Snapshot != nil {
+			n.Snapshot = redactSnapshot(n.Snapshot, t)
+			changed = changed || n.Snapshot != s.Nodes[i].Snapshot
+		}
+		c.Nodes[i] = n
+	}
+	c.Events = make([]monitor.TopologyEvent, len(s.Events))
+	for i, e := range s.Events {
+		e.Message = red(e.Message)
+		c.Events[i] = e
+	}
+	if c.Cluster != nil {
+		cl := *c.Cluster
+		cl.Error = red(cl.Error)
+		c.Cluster = &cl
+	}
+	if !changed {
+		return s
+	}
 	return &c
 }
+
+// redactedError reads without the secrets; the original stays reachable
+// for errors.Is.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e redactedError) Error() string { return e.msg }
+func (e redactedError) Unwrap() error { return e.err }
 
 // recoverTo turns a panic in a background goroutine into a logged error
 // and a clean shutdown, so the terminal is restored instead of left raw.

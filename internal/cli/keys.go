@@ -182,9 +182,10 @@ func terminalSafeJSON(b []byte) []byte {
 	return out
 }
 
-// serverError makes an error from the server safe to print: secrets
-// redacted, control characters escaped (errors may quote keys). Usage
-// errors and cancellations pass through.
+// serverError makes an error from the server one line for the user: what
+// went wrong and what to do (connect.Explain), secrets redacted, control
+// characters escaped (errors may quote keys). Usage errors and
+// cancellations pass through.
 func serverError(target *connect.Target, err error) error {
 	var ue usageError
 	switch {
@@ -193,8 +194,18 @@ func serverError(target *connect.Target, err error) error {
 	case errors.Is(err, context.Canceled):
 		return errors.New("interrupted")
 	}
-	return fmt.Errorf("%s: %s", sanitize.Line(target.Display), sanitize.Line(target.Redact(err.Error())))
+	return explainedError{msg: sanitize.Line(target.Display) + ": " + target.Explain(err), err: err}
 }
+
+// explainedError is a server error as the user reads it; the original
+// stays reachable for errors.Is.
+type explainedError struct {
+	msg string
+	err error
+}
+
+func (e explainedError) Error() string { return e.msg }
+func (e explainedError) Unwrap() error { return e.err }
 
 // isTerminal reports whether f is a terminal; tests replace it.
 var isTerminal = func(f any) bool {

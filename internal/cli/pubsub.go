@@ -72,7 +72,7 @@ Exit status: 0 interrupted, 1 server unreachable or subscription refused, 2 usag
 			}
 			err = runPubSub(ctx, tap, d.Stdout, d.Stderr, asJSON)
 			if err != nil {
-				return fmt.Errorf("%s: %s", target.Display, target.Redact(err.Error()))
+				return serverError(target, err)
 			}
 			return nil
 		},

@@ -7,12 +7,13 @@ import (
 	"fmt"
 	"io"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
+	"github.com/cachescope/cachescope/internal/connect"
 	"github.com/cachescope/cachescope/internal/sanitize"
 	"github.com/cachescope/cachescope/monitor"
 )
@@ -41,7 +42,7 @@ Exit status: 0 ok, 1 server unreachable or error, 2 usage.`,
 			}
 			defer target.Client.Close()
 			if watch {
-				return watchStats(ctx, d.Stdout, target.Client, interval, asJSON, target.Redact)
+				return watchStats(ctx, d.Stdout, target, interval, asJSON)
 			}
 			snap, err := monitor.Sample(ctx, target.Client, interval, monitor.Options{Addr: target.Display})
 			if snap != nil {
@@ -55,7 +56,7 @@ Exit status: 0 ok, 1 server unreachable or error, 2 usage.`,
 				printStats(d.Stdout, snap)
 			}
 			if err != nil {
-				return fmt.Errorf("%s: %s", target.Display, target.Redact(err.Error()))
+				return serverError(target, err)
 			}
 			return nil
 		},
@@ -112,17 +113,60 @@ func printStats(w io.Writer, s *monitor.Snapshot) {
 	if !r.RatesValid {
 		fmt.Fprintln(w, "(rates not valid: the server restarted or reset its statistics during the sample)")
 	}
+	if len(r.Nodes) > 1 {
+		printNodes(w, r)
+	}
+}
+
+// printNodes prints a cluster's nodes, one per line, each master followed
+// by its replicas.
+func printNodes(w io.Writer, r monitor.Report) {
+	if c := r.Cluster; c != nil {
+		fmt.Fprintf(w, "\ncluster state %s: %d/%d slots ok (%d pfail, %d fail), %d masters, %d replicas, %d down\n",
+			sanitize.Line(c.State), c.SlotsOK, c.SlotsAssigned, c.SlotsPFail, c.SlotsFail, c.Masters, c.Replicas, c.NodesDown)
+	}
+	const format = "%-21s %-8s %-12s %-5s %9s %7s %9s %10s %8s  %s\n"
+	fmt.Fprintf(w, format, "node", "role", "slots", "up", "ops/s", "hit%", "memory", "keys", "clients", "lag / state")
+	for _, n := range r.Nodes {
+		up, hit, lag := "up", "-", ""
+		if !n.Up {
+			up = "DOWN"
+			lag = sanitize.Line(n.Error)
+		}
+		if n.HitRate != nil {
+			hit = fmt.Sprintf("%.1f", *n.HitRate*100)
+		}
+		if n.Up && n.LagBytes != nil {
+			lag = fmt.Sprintf("%s behind, ack %ds ago", monitor.FormatBytes(*n.LagBytes), *n.LagSec)
+		}
+		if n.Up && n.LinkStatus == "down" {
+			lag = "link to master down"
+		}
+		if n.Hottest {
+			lag = strings.TrimSpace("hottest " + lag)
+		}
+		slots := n.Slots
+		if len(slots) > 12 {
+			slots = fmt.Sprintf("%d slots", n.SlotCount)
+		}
+		fmt.Fprintf(w, format, sanitize.Line(n.Addr), sanitize.Line(n.Role), sanitize.Line(slots), up,
+			fmt.Sprintf("%.1f", n.OpsPerSec), hit, monitor.FormatBytes(n.UsedMemory), fmt.Sprint(n.Keys),
+			fmt.Sprint(n.ConnectedClients), lag)
+	}
+	for _, e := range r.Events {
+		fmt.Fprintf(w, "%-14s %s %s\n", "event", e.Time.Format("15:04:05"), sanitize.Line(e.Message))
+	}
 }
 
 // watchStats prints a line per interval, with the header every 20 lines.
-func watchStats(ctx context.Context, w io.Writer, rdb redis.UniversalClient, interval time.Duration, asJSON bool, redact func(string) string) error {
-	p := monitor.NewPoller(rdb, monitor.Options{Interval: interval})
+func watchStats(ctx context.Context, w io.Writer, target *connect.Target, interval time.Duration, asJSON bool) error {
+	p := monitor.NewPoller(target.Client, monitor.Options{Interval: interval, Addr: target.Display})
+	defer p.Close()
 	n := 0
 	err := p.Run(ctx, func(s *monitor.Snapshot) {
+		s = redactSnapshot(s, target)
 		if asJSON {
-			r := monitor.NewReport(s)
-			r.Error = redact(r.Error)
-			_ = writeJSON(w, r)
+			_ = writeJSON(w, monitor.NewReport(s))
 			return
 		}
 		if n%20 == 0 {
@@ -132,7 +176,7 @@ func watchStats(ctx context.Context, w io.Writer, rdb redis.UniversalClient, int
 		if !s.Rates.Valid && s.Health.Up {
 			return // the first tick only sets the baseline
 		}
-		fmt.Fprintln(w, redact(monitor.StatLine(s)))
+		fmt.Fprintln(w, monitor.StatLine(s))
 	})
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return nil // interrupted: the normal end of --watch

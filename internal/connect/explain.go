@@ -56,6 +56,10 @@ func explain(err error, c hints) string {
 }
 
 func explainRaw(err error, c hints) string {
+	var done rediserr.Explained
+	if errors.As(err, &done) {
+		return done.Error()
+	}
 	if msg, ok := explainTLS(err); ok {
 		return msg
 	}

@@ -109,3 +109,11 @@ func (r Refusal) Grant() string {
 	}
 	return ""
 }
+
+// Explained is an error that already says, for a person, what went wrong
+// and what to do (monitor's ACL refusals): messages use its text as it is
+// rather than explaining the Redis reply inside it again.
+type Explained interface {
+	error
+	Explained()
+}
