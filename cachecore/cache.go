@@ -27,6 +27,7 @@ type Cache struct {
 	breaker breaker
 	errlog  errorLog
 
+	reads      *readBatcher       // single-key reads, batched under concurrency
 	flights    singleflight.Group // GetOrSet loads, one per key and type
 	refreshing keySet             // early refreshes in flight
 	telemetry  *telemetry         // nil unless Options.Telemetry
@@ -44,6 +45,7 @@ func New(opts Options) (*Cache, error) {
 		c.prefix = o.Namespace + ":"
 	}
 	_, c.cluster = o.Redis.(*redis.ClusterClient)
+	c.reads = newReadBatcher(o.Redis, o.ReadsAlone)
 	c.breaker = breaker{threshold: int64(o.BreakerThreshold), cooldown: o.BreakerCooldown, now: o.now}
 	c.errlog = errorLog{logger: o.Logger, every: o.LogInterval, now: o.now}
 	if !contextTimeoutsEnabled(o.Redis) {
@@ -183,7 +185,7 @@ func (c *Cache) getRaw(ctx context.Context, key string, ns *nsCounters) ([]byte,
 		return nil, fmt.Errorf("cachecore: get %q: %w", key, ErrCircuitOpen)
 	}
 	octx, cancel := c.opContext(ctx)
-	raw, err := c.rdb.Get(octx, c.prefix+key).Bytes()
+	raw, err := c.reads.get(octx, c.rdb, c.prefix+key)
 	cancel()
 	c.breaker.record(classify(ctx, err), probe)
 	switch {

@@ -81,6 +81,14 @@ type Options struct {
 	// work. 0 means 4; 1 sends the chunks one after the other.
 	BulkConcurrency int
 
+	// ReadsAlone is how many single-key reads (Get, SafeGet, GetOrSet) may
+	// be in flight on connections of their own; further concurrent reads
+	// share round trips through go-redis's AutoPipeline (on a *redis.Client:
+	// single server or Sentinel), each still bounded by OpTimeout on its
+	// caller's side. A caller alone never waits for a batch. 0 means 1; a
+	// negative value sends every read on its own connection.
+	ReadsAlone int
+
 	// MaxNamespaces caps the distinct namespaces counted in Stats; the rest
 	// count as "other". 0 means 64.
 	MaxNamespaces int
@@ -117,6 +125,7 @@ const (
 	defaultBulkChunk       = 1000
 	defaultBulkConcurrency = 4
 	defaultMaxNS           = 64
+	defaultReadsAlone      = 1
 	defaultLogInterval     = 10 * time.Second
 )
 
@@ -170,6 +179,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.BulkConcurrency == 0 {
 		o.BulkConcurrency = defaultBulkConcurrency
+	}
+	if o.ReadsAlone == 0 {
+		o.ReadsAlone = defaultReadsAlone
 	}
 	if o.MaxNamespaces == 0 {
 		o.MaxNamespaces = defaultMaxNS
