@@ -2,8 +2,10 @@ package cachecore
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -45,13 +47,7 @@ func newReadBatcher(rdb redis.UniversalClient, maxAlone int) *readBatcher {
 // get reads key. It goes direct while fewer than maxAlone reads are in
 // flight; otherwise through the autopipeline. ctx bounds the wait.
 func (b *readBatcher) get(ctx context.Context, rdb redis.UniversalClient, key string) ([]byte, error) {
-	if b.rdb == nil || b.direct.Load() < b.maxAlone {
-		b.direct.Add(1)
-		raw, err := rdb.Get(ctx, key).Bytes()
-		b.direct.Add(-1)
-		return raw, err
-	}
-	ap := b.pipeliner()
+	ap := b.batching()
 	if ap == nil {
 		b.direct.Add(1)
 		raw, err := rdb.Get(ctx, key).Bytes()
@@ -73,4 +69,46 @@ func (b *readBatcher) pipeliner() *redis.AutoPipeliner {
 		b.ap, b.err = b.rdb.AsyncAutoPipeline()
 	})
 	return b.ap
+}
+
+// getWithTTL reads key and its PTTL in one round trip (a pipeline, or two
+// commands in the same autopipeline batch), for the near cache: a held
+// copy must not outlive the key.
+func (b *readBatcher) getWithTTL(ctx context.Context, rdb redis.UniversalClient, key string) ([]byte, time.Duration, error) {
+	var get *redis.StringCmd
+	var pttl *redis.DurationCmd
+	if ap := b.batching(); ap != nil {
+		get, pttl = redis.NewStringCmd(ctx, "get", key), redis.NewDurationCmd(ctx, time.Millisecond, "pttl", key)
+		fg, ft := ap.Submit(ctx, get), ap.Submit(ctx, pttl)
+		if err := fg.WaitContext(ctx); err != nil && !errors.Is(err, redis.Nil) {
+			return nil, 0, err
+		}
+		if err := ft.WaitContext(ctx); err != nil {
+			return nil, 0, err
+		}
+	} else {
+		b.direct.Add(1)
+		_, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			get, pttl = p.Get(ctx, key), p.PTTL(ctx, key)
+			return nil
+		})
+		b.direct.Add(-1)
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return nil, 0, err
+		}
+	}
+	raw, err := get.Bytes()
+	if err != nil {
+		return nil, 0, err
+	}
+	return raw, pttl.Val(), pttl.Err()
+}
+
+// batching returns the autopipeliner when this read should be batched,
+// nil when it should go direct.
+func (b *readBatcher) batching() *redis.AutoPipeliner {
+	if b.rdb == nil || b.direct.Load() < b.maxAlone {
+		return nil
+	}
+	return b.pipeliner()
 }

@@ -178,6 +178,7 @@ func (c *Cache) MSet(ctx context.Context, items map[string]any, ttl time.Duratio
 			})
 			return err
 		})
+		c.nearWritten(chunk...)
 		if err != nil {
 			return err
 		}

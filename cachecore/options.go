@@ -89,6 +89,11 @@ type Options struct {
 	// negative value sends every read on its own connection.
 	ReadsAlone int
 
+	// Near turns on the near cache, an in-process copy of hot values kept
+	// coherent by Redis' client-side caching (see NearOptions). nil means
+	// off.
+	Near *NearOptions
+
 	// MaxNamespaces caps the distinct namespaces counted in Stats; the rest
 	// count as "other". 0 means 64.
 	MaxNamespaces int
@@ -140,6 +145,9 @@ func (o Options) withDefaults() (Options, error) {
 	if o.DefaultTTL < 0 || o.NegativeTTL < 0 || o.OpTimeout < 0 || o.LoadTimeout < 0 ||
 		o.LeaseTTL < 0 || o.LeaseWait < 0 || o.BreakerCooldown < 0 || o.LogInterval < 0 || o.Telemetry < 0 {
 		return o, errors.New("cachecore: durations in Options must not be negative")
+	}
+	if o.Near != nil && (o.Near.MaxEntries < 0 || o.Near.MaxBytes < 0 || o.Near.MaxAge < 0) {
+		return o, errors.New("cachecore: NearOptions must not be negative")
 	}
 	if o.BulkChunk < 0 || o.BulkConcurrency < 0 || o.MaxNamespaces < 0 || o.EarlyRefreshBeta < 0 {
 		return o, errors.New("cachecore: BulkChunk, BulkConcurrency, MaxNamespaces and EarlyRefreshBeta must not be negative")
