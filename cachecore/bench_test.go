@@ -16,6 +16,12 @@ import (
 // the same run: raw go-redis doing the same work by hand. Ratios are in
 // BENCHMARKS.md; scripts/bench-cachecore.sh prints them.
 
+// benchServer returns a client of a fresh real server.
+func benchServer(b *testing.B) *redis.Client {
+	b.Helper()
+	return redistest.Start(b).Client(b)
+}
+
 func benchCache(b *testing.B) (*Cache, *redis.Client) {
 	b.Helper()
 	s := redistest.Start(b)
