@@ -4,111 +4,232 @@ import (
 	"context"
 	"errors"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
-// readBatcher sends single-key reads (Get, SafeGet, GetOrSet) through
-// go-redis's deferred AutoPipeline once enough of them are already in
-// flight, so that concurrent reads share round trips.
+// readBatcher lets concurrent single-key reads (Get, SafeGet, GetOrSet)
+// share round trips. At most maxInFlight read round trips are outstanding;
+// a read that arrives while they all are waits, and when one comes back
+// every read waiting goes out together as one MGET (a cluster: one
+// pipeline of GETs, routed per slot).
 //
 // Why: a cache hit is a tiny GET; under concurrency its cost is the round
-// trip (syscalls and scheduling on both sides), not the server's work.
-// Below the bound a read goes alone on a pooled connection with its own
-// context, exactly as before, so a single sequential caller pays nothing.
-// Above it, reads are queued on go-redis's pipeline connection and each
-// caller waits for its own reply with its own context (AutoFuture.
-// WaitContext): OpTimeout still bounds the caller, the breaker still sees
-// the outcome, counters are unchanged. A caller that gives up leaves its GET
-// in the batch; the reply is discarded.
+// trip (syscalls and scheduling on both sides), not the server's work, and
+// on the server one MGET of n keys costs far less than n GETs. Below the
+// bound a read goes alone, at once, with its own context, exactly as an
+// unbatched read: a single sequential caller never waits for a batch. A
+// waiting read returns at its own context's end (OpTimeout), as a direct
+// one would; the breaker and the counters see each read's own outcome.
+//
+// One difference with a direct GET: MGET answers nil for a key that holds
+// another type, so such a key reads as a miss when batched (GET would say
+// WRONGTYPE). A cache key of another type is a miss either way for
+// GetOrSet, which overwrites it.
 type readBatcher struct {
-	direct   atomic.Int64 // reads in flight on their own connections
-	maxAlone int64        // <= 0 with ap == nil: batching off
+	rdb         redis.UniversalClient
+	cluster     bool
+	maxInFlight int // <= 0: no batching
 
-	once sync.Once
-	rdb  *redis.Client
-	ap   *redis.AutoPipeliner // nil until first needed, or when unavailable
+	mu       sync.Mutex
+	inFlight int
+	pending  []*readCall
+}
+
+// readCall is one read waiting for a batch.
+type readCall struct {
+	ctx     context.Context
+	key     string
+	withTTL bool
+
+	raw  []byte
+	pttl time.Duration
 	err  error
+	done chan struct{}
 }
 
-// newReadBatcher returns a batcher for rdb. Batching needs the deferred
-// AutoPipeline face, which go-redis offers on *redis.Client (a single
-// server, or a Sentinel failover client); a cluster client reads directly.
-func newReadBatcher(rdb redis.UniversalClient, maxAlone int) *readBatcher {
-	b := &readBatcher{maxAlone: int64(maxAlone)}
-	if c, ok := rdb.(*redis.Client); ok && maxAlone > 0 {
-		b.rdb = c
+func newReadBatcher(rdb redis.UniversalClient, cluster bool, maxInFlight int) *readBatcher {
+	return &readBatcher{rdb: rdb, cluster: cluster, maxInFlight: maxInFlight}
+}
+
+// get reads key; redis.Nil for an absent key.
+func (b *readBatcher) get(ctx context.Context, key string) ([]byte, error) {
+	raw, _, err := b.do(&readCall{ctx: ctx, key: key})
+	return raw, err
+}
+
+// getWithTTL reads key and its PTTL in one round trip, for the near cache:
+// a held copy must not outlive its key.
+func (b *readBatcher) getWithTTL(ctx context.Context, key string) ([]byte, time.Duration, error) {
+	return b.do(&readCall{ctx: ctx, key: key, withTTL: true})
+}
+
+// do runs c alone or in a batch and returns its answer. A caller that
+// gives up never touches c again: the batch may still be writing it.
+func (b *readBatcher) do(c *readCall) ([]byte, time.Duration, error) {
+	if b.maxInFlight <= 0 {
+		b.direct(c)
+		return c.raw, c.pttl, c.err
 	}
-	return b
-}
-
-// get reads key. It goes direct while fewer than maxAlone reads are in
-// flight; otherwise through the autopipeline. ctx bounds the wait.
-func (b *readBatcher) get(ctx context.Context, rdb redis.UniversalClient, key string) ([]byte, error) {
-	ap := b.batching()
-	if ap == nil {
-		b.direct.Add(1)
-		raw, err := rdb.Get(ctx, key).Bytes()
-		b.direct.Add(-1)
-		return raw, err
+	b.mu.Lock()
+	if b.inFlight < b.maxInFlight {
+		b.inFlight++
+		b.mu.Unlock()
+		b.direct(c)
+		if next := b.release(); next != nil {
+			// The caller has its answer; a goroutine carries the reads
+			// that queued meanwhile (it lives only while there is a queue).
+			go b.runBatches(next)
+		}
+		return c.raw, c.pttl, c.err
 	}
-	cmd := redis.NewStringCmd(ctx, "get", key)
-	if err := ap.Submit(ctx, cmd).WaitContext(ctx); err != nil {
-		return nil, err
+	c.done = make(chan struct{})
+	b.pending = append(b.pending, c)
+	b.mu.Unlock()
+	select {
+	case <-c.done:
+		return c.raw, c.pttl, c.err
+	case <-c.ctx.Done():
+		// The batch may still carry this read; its answer is dropped.
+		return nil, 0, c.ctx.Err()
 	}
-	return cmd.Bytes()
 }
 
-// pipeliner returns the client's shared deferred autopipeliner, created on
-// first use. It is the client's (go-redis caches one per client and stops it
-// when the client closes), so the cache never closes it.
-func (b *readBatcher) pipeliner() *redis.AutoPipeliner {
-	b.once.Do(func() {
-		b.ap, b.err = b.rdb.AsyncAutoPipeline()
-	})
-	return b.ap
-}
-
-// getWithTTL reads key and its PTTL in one round trip (a pipeline, or two
-// commands in the same autopipeline batch), for the near cache: a held
-// copy must not outlive the key.
-func (b *readBatcher) getWithTTL(ctx context.Context, rdb redis.UniversalClient, key string) ([]byte, time.Duration, error) {
+// direct reads on a connection of its own, with the caller's context.
+func (b *readBatcher) direct(c *readCall) {
+	if !c.withTTL {
+		c.raw, c.err = b.rdb.Get(c.ctx, c.key).Bytes()
+		return
+	}
 	var get *redis.StringCmd
 	var pttl *redis.DurationCmd
-	if ap := b.batching(); ap != nil {
-		get, pttl = redis.NewStringCmd(ctx, "get", key), redis.NewDurationCmd(ctx, time.Millisecond, "pttl", key)
-		fg, ft := ap.Submit(ctx, get), ap.Submit(ctx, pttl)
-		if err := fg.WaitContext(ctx); err != nil && !errors.Is(err, redis.Nil) {
-			return nil, 0, err
-		}
-		if err := ft.WaitContext(ctx); err != nil {
-			return nil, 0, err
-		}
-	} else {
-		b.direct.Add(1)
-		_, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			get, pttl = p.Get(ctx, key), p.PTTL(ctx, key)
-			return nil
-		})
-		b.direct.Add(-1)
-		if err != nil && !errors.Is(err, redis.Nil) {
-			return nil, 0, err
-		}
+	_, err := b.rdb.Pipelined(c.ctx, func(p redis.Pipeliner) error {
+		get, pttl = p.Get(c.ctx, c.key), p.PTTL(c.ctx, c.key)
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		c.err = err
+		return
 	}
-	raw, err := get.Bytes()
-	if err != nil {
-		return nil, 0, err
+	c.raw, c.err = get.Bytes()
+	if c.err == nil {
+		c.pttl, c.err = pttl.Result()
 	}
-	return raw, pttl.Val(), pttl.Err()
 }
 
-// batching returns the autopipeliner when this read should be batched,
-// nil when it should go direct.
-func (b *readBatcher) batching() *redis.AutoPipeliner {
-	if b.rdb == nil || b.direct.Load() < b.maxAlone {
+// release ends a round trip. It returns the reads that waited for it (the
+// round trip's slot passes to them), or nil after freeing the slot.
+func (b *readBatcher) release() []*readCall {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	next := b.pending
+	b.pending = nil
+	if len(next) == 0 {
+		b.inFlight--
 		return nil
 	}
-	return b.pipeliner()
+	return next
+}
+
+func (b *readBatcher) runBatches(batch []*readCall) {
+	for batch != nil {
+		b.exec(batch)
+		batch = b.release()
+	}
+}
+
+// exec sends one batch as one round trip and hands each read its answer.
+func (b *readBatcher) exec(batch []*readCall) {
+	live := batch[:0:0]
+	for _, c := range batch {
+		if err := c.ctx.Err(); err != nil {
+			c.err = err // its caller has given up: spend nothing on it
+			close(c.done)
+			continue
+		}
+		live = append(live, c)
+	}
+	if len(live) == 0 {
+		return
+	}
+	ctx, cancel := readBatchContext(live)
+	defer cancel()
+	// Each distinct key is read once, however many callers wait for it.
+	index := make(map[string]int, len(live))
+	var keys []string
+	var ttlOf map[string]*redis.DurationCmd
+	for _, c := range live {
+		if _, ok := index[c.key]; !ok {
+			index[c.key] = len(keys)
+			keys = append(keys, c.key)
+		}
+		if c.withTTL {
+			if ttlOf == nil {
+				ttlOf = make(map[string]*redis.DurationCmd)
+			}
+			ttlOf[c.key] = nil
+		}
+	}
+	values := make([]*redis.StringCmd, len(keys))
+	var mget *redis.SliceCmd
+	_, err := b.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		if b.cluster || len(keys) == 1 {
+			for i, k := range keys {
+				values[i] = p.Get(ctx, k)
+			}
+		} else {
+			mget = p.MGet(ctx, keys...)
+		}
+		for k := range ttlOf {
+			ttlOf[k] = p.PTTL(ctx, k)
+		}
+		return nil
+	})
+	if errors.Is(err, redis.Nil) {
+		err = nil // an absent key, reported per key below
+	}
+	var got []any
+	if err == nil && mget != nil {
+		got, err = mget.Result()
+		if err == nil && len(got) != len(keys) {
+			err = errors.New("cachecore: MGET answered the wrong number of values")
+		}
+	}
+	for _, c := range live {
+		switch {
+		case err != nil:
+			c.err = err
+		case mget != nil:
+			if s, ok := got[index[c.key]].(string); ok {
+				c.raw = []byte(s)
+			} else {
+				c.err = redis.Nil
+			}
+		default:
+			c.raw, c.err = values[index[c.key]].Bytes()
+		}
+		if c.err == nil && c.withTTL {
+			c.pttl, c.err = ttlOf[c.key].Result()
+		}
+		close(c.done)
+	}
+}
+
+// readBatchContext bounds a batch by the latest deadline of its reads, so
+// it lasts as long as its most patient caller would have waited alone
+// (each caller still returns at its own deadline). Values of the callers'
+// contexts are not carried.
+func readBatchContext(calls []*readCall) (context.Context, context.CancelFunc) {
+	var latest time.Time
+	for _, c := range calls {
+		d, ok := c.ctx.Deadline()
+		if !ok {
+			return context.WithCancel(context.Background())
+		}
+		if d.After(latest) {
+			latest = d
+		}
+	}
+	return context.WithDeadline(context.Background(), latest)
 }

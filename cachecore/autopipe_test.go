@@ -14,8 +14,9 @@ import (
 	"github.com/cachescope/cachescope/internal/redistest"
 )
 
-// batchCounter is a go-redis hook counting pipelines of more than one
-// GET: reads that shared a round trip.
+// batchCounter is a go-redis hook counting the round trips that carried
+// more than one read: an MGET of several keys, or a pipeline of several
+// GETs.
 type batchCounter struct {
 	batches, batchedGets atomic.Int64
 }
@@ -26,8 +27,11 @@ func (h *batchCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis
 	return func(ctx context.Context, cmds []redis.Cmder) error {
 		gets := 0
 		for _, c := range cmds {
-			if c.Name() == "get" {
+			switch c.Name() {
+			case "get":
 				gets++
+			case "mget":
+				gets += len(c.Args()) - 1
 			}
 		}
 		if gets > 1 {

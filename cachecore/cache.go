@@ -46,7 +46,7 @@ func New(opts Options) (*Cache, error) {
 		c.prefix = o.Namespace + ":"
 	}
 	_, c.cluster = o.Redis.(*redis.ClusterClient)
-	c.reads = newReadBatcher(o.Redis, o.ReadsAlone)
+	c.reads = newReadBatcher(o.Redis, c.cluster, o.MaxReadsInFlight)
 	c.breaker = breaker{threshold: int64(o.BreakerThreshold), cooldown: o.BreakerCooldown, now: o.now}
 	c.errlog = errorLog{logger: o.Logger, every: o.LogInterval, now: o.now}
 	if !contextTimeoutsEnabled(o.Redis) {
@@ -81,6 +81,11 @@ func (c *Cache) Get(ctx context.Context, key string, dst any) error {
 		return err
 	}
 	ns := c.ns.of(key)
+	if c.near != nil {
+		if e := c.near.entry(key); e != nil {
+			return c.decodeNear(key, e, dst, ns)
+		}
+	}
 	raw, err := c.getRaw(ctx, key, ns)
 	if err != nil {
 		if err == ErrMiss {
@@ -89,6 +94,27 @@ func (c *Cache) Get(ctx context.Context, key string, dst any) error {
 		return err
 	}
 	return c.decodeInto(key, raw, dst, ns)
+}
+
+// decodeNear is decodeInto for a near-cache entry: a plain value decoded
+// before is copied instead of decoded again, when dst is a zero value (as
+// decoding into a non-zero struct would keep the fields the bytes lack).
+func (c *Cache) decodeNear(key string, e *nearEntry, dst any, ns *nsCounters) error {
+	target := reflect.ValueOf(dst).Elem()
+	t := target.Type()
+	if v, ok := e.decodedAs(t); ok && target.IsZero() {
+		target.Set(reflect.ValueOf(v))
+		ns.hits.Add(1)
+		return nil
+	}
+	zero := target.IsZero()
+	if err := c.decodeInto(key, e.raw, dst, ns); err != nil {
+		return err
+	}
+	if zero {
+		e.keepDecoded(t, target.Interface())
+	}
+	return nil
 }
 
 // SafeGet is Get for callers that treat the cache as optional: it never
@@ -201,14 +227,14 @@ func (c *Cache) getRaw(ctx context.Context, key string, ns *nsCounters) ([]byte,
 	var err error
 	if token, epoch := c.nearBegin(key); token != 0 {
 		var pttl time.Duration
-		raw, pttl, err = c.reads.getWithTTL(octx, c.rdb, c.prefix+key)
+		raw, pttl, err = c.reads.getWithTTL(octx, c.prefix+key)
 		if err == nil {
 			c.near.commit(key, token, epoch, raw, pttl)
 		} else {
 			c.near.store.cancel(key, token)
 		}
 	} else {
-		raw, err = c.reads.get(octx, c.rdb, c.prefix+key)
+		raw, err = c.reads.get(octx, c.prefix+key)
 	}
 	cancel()
 	c.breaker.record(classify(ctx, err), probe)

@@ -137,14 +137,23 @@ func (n *nearCache) setState(state, reason string) {
 // get returns the held value of key (without the namespace prefix). ok is
 // false when the key is not held or the near cache is not on.
 func (n *nearCache) get(key string) ([]byte, bool) {
-	if !n.up.Load() {
-		return nil, false
+	if e := n.entry(key); e != nil {
+		return e.raw, true
 	}
-	raw, ok := n.store.get(key, n.now().UnixNano())
-	if ok {
+	return nil, false
+}
+
+// entry returns the held entry of key, counting a hit; nil when the key is
+// not held or the near cache is not on.
+func (n *nearCache) entry(key string) *nearEntry {
+	if !n.up.Load() {
+		return nil
+	}
+	e := n.store.entry(key, n.now().UnixNano())
+	if e != nil {
 		n.hits.Add(1)
 	}
-	return raw, ok
+	return e
 }
 
 // begin starts a fill of key, or returns 0 when the near cache is not on.

@@ -45,6 +45,7 @@ type nearEntry struct {
 	size    int64
 	slot    int // index in clock
 	used    atomic.Bool
+	decoded atomic.Pointer[nearDecoded] // see near_decoded.go
 }
 
 const nearShards = 16
@@ -79,17 +80,25 @@ func (s *nearStore) shard(key string) *nearShard {
 
 // get returns the value of key if it is held and not expired at now.
 func (s *nearStore) get(key string, now int64) ([]byte, bool) {
+	if e := s.entry(key, now); e != nil {
+		return e.raw, true
+	}
+	return nil, false
+}
+
+// entry returns the entry of key if it is held and not expired at now.
+func (s *nearStore) entry(key string, now int64) *nearEntry {
 	sh := s.shard(key)
 	sh.mu.RLock()
 	e, ok := sh.entries[key]
 	sh.mu.RUnlock()
 	if !ok || now >= e.expires {
-		return nil, false
+		return nil
 	}
 	if !e.used.Load() {
 		e.used.Store(true)
 	}
-	return e.raw, true
+	return e
 }
 
 var nearTokens atomic.Uint64
@@ -126,7 +135,8 @@ func (s *nearStore) commit(key string, token, epoch uint64, raw []byte, expires 
 	if raw == nil || s.epoch.Load() != epoch {
 		return
 	}
-	size := int64(len(key)+len(raw)) + nearEntryOverhead
+	// The value counts twice: its bytes and room for a decoded copy.
+	size := int64(len(key)+2*len(raw)) + nearEntryOverhead
 	if size > s.maxEntryBytes || sh.maxN == 0 {
 		return
 	}

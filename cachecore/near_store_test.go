@@ -3,6 +3,7 @@ package cachecore
 import (
 	"bufio"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -100,5 +101,29 @@ func TestReadRespRejectsMalformedInput(t *testing.T) {
 	var rerr respError
 	if !errors.As(asError(v), &rerr) {
 		t.Fatalf("error reply: %#v", v)
+	}
+}
+
+func TestIsPlain(t *testing.T) {
+	type inner struct {
+		A [3]int
+		S string
+	}
+	type outer struct {
+		I inner
+		F float64
+	}
+	type withPtr struct{ P *int }
+	type withAny struct{ V any }
+	for _, c := range []struct {
+		v    any
+		want bool
+	}{
+		{0, true}, {"", true}, {product{}, true}, {outer{}, true}, {[2]string{}, true},
+		{[]int{}, false}, {map[string]int{}, false}, {withPtr{}, false}, {withAny{}, false}, {tagged{}, false},
+	} {
+		if got := isPlain(reflect.TypeOf(c.v)); got != c.want {
+			t.Errorf("isPlain(%T) = %v", c.v, got)
+		}
 	}
 }

@@ -459,3 +459,64 @@ func TestNearCacheConvergesUnderConcurrentWrites(t *testing.T) {
 		t.Error("no read was served from memory")
 	}
 }
+
+type tagged struct {
+	Name string   `json:"name"`
+	Tags []string `json:"tags"`
+}
+
+type withOptional struct {
+	A int `json:"a"`
+	B int `json:"b,omitempty"`
+}
+
+// Hits hand out copies: what a caller does with its value never reaches
+// the next caller, whether the value was copied from a kept decoded value
+// (plain types) or decoded afresh (types with slices, maps, pointers).
+func TestNearCacheHitsAreIndependentCopies(t *testing.T) {
+	t.Parallel()
+	c, _, _ := newNearCache(t, NearOptions{})
+	ctx := context.Background()
+	_ = c.Set(ctx, "plain", product{ID: 7, Name: "seven"}, time.Hour)
+	_ = c.Set(ctx, "tagged", tagged{Name: "t", Tags: []string{"a", "b"}}, time.Hour)
+	_ = c.Set(ctx, "partial", withOptional{A: 1}, time.Hour) // "b" is omitted
+	settle(t, c)
+
+	for i := 0; i < 3; i++ {
+		var p product
+		if err := c.Get(ctx, "plain", &p); err != nil || p != (product{ID: 7, Name: "seven"}) {
+			t.Fatalf("read %d: %+v %v", i, p, err)
+		}
+		p.ID, p.Name = -1, "mutated"
+		g, err := GetOrSet(ctx, c, "plain", time.Hour, func(context.Context) (product, error) { return product{}, errors.New("load") })
+		if err != nil || g != (product{ID: 7, Name: "seven"}) {
+			t.Fatalf("GetOrSet %d: %+v %v", i, g, err)
+		}
+
+		var tg tagged
+		if err := c.Get(ctx, "tagged", &tg); err != nil || len(tg.Tags) != 2 || tg.Tags[0] != "a" {
+			t.Fatalf("tagged read %d: %+v %v", i, tg, err)
+		}
+		tg.Tags[0] = "mutated"
+		tg2, err := GetOrSet(ctx, c, "tagged", time.Hour, func(context.Context) (tagged, error) { return tagged{}, errors.New("load") })
+		if err != nil || tg2.Tags[0] != "a" {
+			t.Fatalf("tagged GetOrSet %d: %+v %v", i, tg2, err)
+		}
+		tg2.Tags[0] = "mutated"
+	}
+	if n := c.Stats().Near; n.Hits < 10 {
+		t.Errorf("near hits %d", n.Hits)
+	}
+	// Decoding into a non-zero value keeps the fields the stored bytes
+	// lack, as the codec does: the kept copy is not used then.
+	var w withOptional
+	for i := 0; i < 2; i++ {
+		if err := c.Get(ctx, "partial", &w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w = withOptional{B: 5}
+	if err := c.Get(ctx, "partial", &w); err != nil || w != (withOptional{A: 1, B: 5}) {
+		t.Fatalf("decode into a non-zero value: %+v %v", w, err)
+	}
+}

@@ -81,13 +81,14 @@ type Options struct {
 	// work. 0 means 4; 1 sends the chunks one after the other.
 	BulkConcurrency int
 
-	// ReadsAlone is how many single-key reads (Get, SafeGet, GetOrSet) may
-	// be in flight on connections of their own; further concurrent reads
-	// share round trips through go-redis's AutoPipeline (on a *redis.Client:
-	// single server or Sentinel), each still bounded by OpTimeout on its
-	// caller's side. A caller alone never waits for a batch. 0 means 1; a
-	// negative value sends every read on its own connection.
-	ReadsAlone int
+	// MaxReadsInFlight bounds the single-key reads (Get, SafeGet,
+	// GetOrSet) that go to Redis on their own at once; a read that arrives
+	// while that many are out waits, and when one comes back all the reads
+	// waiting go together as one MGET (a pipeline of GETs on a cluster).
+	// Each read stays bounded by OpTimeout on its caller's side and counted
+	// as before; a caller alone never waits for a batch. 0 means 1; a
+	// negative value sends every read on its own.
+	MaxReadsInFlight int
 
 	// Near turns on the near cache, an in-process copy of hot values kept
 	// coherent by Redis' client-side caching (see NearOptions). nil means
@@ -130,7 +131,7 @@ const (
 	defaultBulkChunk       = 1000
 	defaultBulkConcurrency = 4
 	defaultMaxNS           = 64
-	defaultReadsAlone      = 1
+	defaultReadsInFlight   = 1
 	defaultLogInterval     = 10 * time.Second
 )
 
@@ -188,8 +189,8 @@ func (o Options) withDefaults() (Options, error) {
 	if o.BulkConcurrency == 0 {
 		o.BulkConcurrency = defaultBulkConcurrency
 	}
-	if o.ReadsAlone == 0 {
-		o.ReadsAlone = defaultReadsAlone
+	if o.MaxReadsInFlight == 0 {
+		o.MaxReadsInFlight = defaultReadsInFlight
 	}
 	if o.MaxNamespaces == 0 {
 		o.MaxNamespaces = defaultMaxNS
