@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -61,9 +62,16 @@ func (e *env) goredis() *redis.Client {
 	return c
 }
 
-// cache returns a cachecore Cache on a client of its own.
+// cache returns a cachecore Cache on a client of its own. OpTimeout is
+// raised from its 250ms default (unless set) so that a scheduling stall of
+// this shared machine fails no read: a failed read stops a run, as a
+// failing contender would otherwise look fast. The peers' clients have no
+// per-operation timeout at all.
 func (e *env) cache(o cachecore.Options) (*cachecore.Cache, error) {
 	o.Redis = e.goredis()
+	if o.OpTimeout == 0 {
+		o.OpTimeout = 2 * time.Second
+	}
 	o.Logger = quiet
 	c, err := cachecore.New(o)
 	if err != nil {

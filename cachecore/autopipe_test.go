@@ -101,9 +101,10 @@ func TestASequentialCallerReadsAlone(t *testing.T) {
 	}
 }
 
-// A batched read is bounded by OpTimeout like a direct one: with the
-// server frozen, every concurrent reader gets a deadline error of its own
-// context (not the client's 30 s read timeout), errors are counted and the
+// A read waiting for a batch is bounded by OpTimeout like a direct one:
+// with the server frozen, one reader goes direct and the others queue
+// behind it, and every one of them gets a deadline error of its own
+// context (not the client's 30 s read timeout); errors are counted and the
 // breaker opens.
 func TestBatchedReadsKeepOpTimeoutAndTheBreaker(t *testing.T) {
 	t.Parallel()
@@ -116,8 +117,6 @@ func TestBatchedReadsKeepOpTimeoutAndTheBreaker(t *testing.T) {
 	}
 	ctx := context.Background()
 	_ = c.Set(ctx, "k", 1, time.Hour)
-	h := &batchCounter{}
-	rdb.AddHook(h)
 	if err := s.Pause(); err != nil {
 		t.Fatal(err)
 	}
@@ -155,8 +154,5 @@ func TestBatchedReadsKeepOpTimeoutAndTheBreaker(t *testing.T) {
 	}
 	if timeouts >= 5 && st.Breaker.Opens == 0 {
 		t.Errorf("breaker never opened after %d timeouts", timeouts)
-	}
-	if h.batches.Load() == 0 && timeouts > 1 {
-		t.Log("note: no batch was sent (all reads went direct)")
 	}
 }
