@@ -44,7 +44,9 @@ func (h *batchCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis
 
 func TestConcurrentReadsShareRoundTripsAndCountAsBefore(t *testing.T) {
 	t.Parallel()
-	c, _, rdb := newRealCache(t, Options{})
+	// A generous OpTimeout: this test is about answers, and -race on a
+	// loaded machine can stall a read for a while.
+	c, _, rdb := newRealCache(t, Options{OpTimeout: 30 * time.Second})
 	ctx := context.Background()
 	for i := 0; i < 100; i++ {
 		if err := c.Set(ctx, fmt.Sprintf("k:%d", i), i, time.Hour); err != nil {
@@ -56,6 +58,7 @@ func TestConcurrentReadsShareRoundTripsAndCountAsBefore(t *testing.T) {
 	const goroutines, reads = 50, 200
 	var wg sync.WaitGroup
 	var wrong atomic.Int64
+	var firstWrong atomic.Value
 	for g := 0; g < goroutines; g++ {
 		wg.Add(1)
 		go func() {
@@ -65,13 +68,14 @@ func TestConcurrentReadsShareRoundTripsAndCountAsBefore(t *testing.T) {
 				var v int
 				if err := c.Get(ctx, fmt.Sprintf("k:%d", want), &v); err != nil || v != want {
 					wrong.Add(1)
+					firstWrong.CompareAndSwap(nil, fmt.Sprintf("k:%d read %d, %v", want, v, err))
 				}
 			}
 		}()
 	}
 	wg.Wait()
 	if n := wrong.Load(); n > 0 {
-		t.Fatalf("%d reads returned a wrong value or an error", n)
+		t.Fatalf("%d reads returned a wrong value or an error, first: %v", n, firstWrong.Load())
 	}
 	if h.batches.Load() == 0 {
 		t.Fatal("50 concurrent readers never shared a round trip")

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cachescope/cachescope/internal/redistest"
@@ -518,5 +520,37 @@ func TestNearCacheHitsAreIndependentCopies(t *testing.T) {
 	w = withOptional{B: 5}
 	if err := c.Get(ctx, "partial", &w); err != nil || w != (withOptional{A: 1, B: 5}) {
 		t.Fatalf("decode into a non-zero value: %+v %v", w, err)
+	}
+}
+
+func TestNearCacheMetrics(t *testing.T) {
+	t.Parallel()
+	c, _, _ := newNearCache(t, NearOptions{})
+	ctx := context.Background()
+	_ = c.Set(ctx, "k", 1, time.Hour)
+	settle(t, c)
+	var v int
+	_ = c.Get(ctx, "k", &v) // miss, fill
+	_ = c.Get(ctx, "k", &v) // hit
+	_ = c.Get(ctx, "k", &v) // hit
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(NewCollector(c))
+	expected := `
+# HELP cache_near_entries Values held by the near cache.
+# TYPE cache_near_entries gauge
+cache_near_entries{cache="app"} 1
+# HELP cache_near_hits_total Reads answered by the near cache.
+# TYPE cache_near_hits_total counter
+cache_near_hits_total{cache="app"} 2
+# HELP cache_near_misses_total Reads the near cache sent to Redis.
+# TYPE cache_near_misses_total counter
+cache_near_misses_total{cache="app"} 1
+# HELP cache_near_up 1 while the near cache is on, 0 otherwise.
+# TYPE cache_near_up gauge
+cache_near_up{cache="app"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(expected),
+		"cache_near_entries", "cache_near_hits_total", "cache_near_misses_total", "cache_near_up"); err != nil {
+		t.Error(err)
 	}
 }
