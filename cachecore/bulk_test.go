@@ -8,7 +8,9 @@ import (
 )
 
 func TestMSetMGetTenThousandKeys(t *testing.T) {
-	c, _, rdb := newRealCache(t, Options{Namespace: "bulk", TTLJitter: 0.1})
+	// A patient OpTimeout: a chunk of 1000 SETs under -race on a loaded
+	// machine can take longer than the default 250ms.
+	c, _, rdb := newRealCache(t, Options{Namespace: "bulk", TTLJitter: 0.1, OpTimeout: 10 * time.Second})
 	ctx := context.Background()
 	items := make(map[string]any, 10_000)
 	keys := make([]string, 0, 10_100)
