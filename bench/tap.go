@@ -37,11 +37,19 @@ func measureTap(ctx context.Context, cfg config) ([]row, error) {
 	followed := 0
 	var runs []tapRun
 	for _, rate := range []int{50_000, 100_000, 150_000, 200_000} {
-		r, err := runTap(ctx, e, rate, 2*time.Second)
-		if err != nil {
-			return nil, err
+		// Two tries per rate: a 2 s run on a shared 2-core machine can be
+		// hit by a stall that has nothing to do with the rate.
+		var r tapRun
+		for try := 0; try < 2; try++ {
+			var err error
+			if r, err = runTap(ctx, e, rate, 2*time.Second); err != nil {
+				return nil, err
+			}
+			runs = append(runs, r)
+			if r.stats.Dropped == 0 && r.stats.Disconnects == 0 {
+				break
+			}
 		}
-		runs = append(runs, r)
 		if r.stats.Dropped > 0 || r.stats.Disconnects > 0 {
 			break
 		}
@@ -64,7 +72,7 @@ func measureTap(ctx context.Context, cfg config) ([]row, error) {
 			ours:    fmt.Sprintf("≥ %s", perSec(float64(followed))),
 			target:  "measured",
 			met:     "-",
-			note:    strings.Join(tried, ", ") + " (2 s each, rates tried in steps; this machine also runs the server and the publishers)",
+			note:    strings.Join(tried, ", ") + " (2 s each, rates tried in steps, a second try after drops; this machine also runs the server and the publishers)",
 		},
 		{
 			measure: fmt.Sprintf("9. pub/sub tap: memory at 2x that rate (%s)", perSec(double.achieved)),
