@@ -87,7 +87,9 @@ func measureBulk(ctx context.Context, cfg config) ([]row, error) {
 		return time.Since(start), err
 	}
 	var raws, libs [2][]float64 // per op, per round: seconds
-	for r := 0; r < cfg.rounds+1; r++ {
+	// More rounds than the throughput measures: a round is short (about a
+	// second) and a single one swings widely on a shared machine.
+	for r := 0; r < 2*cfg.rounds+2; r++ {
 		order := []int{0, 1}
 		if r%2 == 1 {
 			order = []int{1, 0}

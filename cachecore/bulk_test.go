@@ -2,6 +2,7 @@ package cachecore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -102,5 +103,40 @@ func TestMSetSmallChunksAndEmpty(t *testing.T) {
 	}
 	if got, err := MGet[int](ctx, c); err != nil || len(got) != 0 {
 		t.Fatalf("MGet of no keys = %v, %v", got, err)
+	}
+}
+
+// MSet's JSON fast path writes exactly what Set writes, and refuses an
+// unencodable value with ErrEncode.
+func TestMSetWritesWhatSetWrites(t *testing.T) {
+	t.Parallel()
+	c, _, rdb := newRealCache(t, Options{Namespace: "eq"})
+	ctx := context.Background()
+	values := map[string]any{
+		"a": product{ID: 1, Name: "<b>&é\u2028", Price: 1.5},
+		"b": []string{"x", "y"},
+		"c": map[string]int{"z": 1, "a": 2},
+		"d": "plain",
+		"e": nil,
+	}
+	if err := c.MSet(ctx, values, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range values {
+		bulk, err := rdb.Get(ctx, "eq:"+k).Bytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Set(ctx, k, v, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		single, _ := rdb.Get(ctx, "eq:"+k).Bytes()
+		if string(bulk) != string(single) {
+			t.Errorf("%s: MSet wrote %q, Set writes %q", k, bulk, single)
+		}
+	}
+	err := c.MSet(ctx, map[string]any{"f": make(chan int)}, time.Hour)
+	if !errors.Is(err, ErrEncode) {
+		t.Errorf("unencodable value: %v", err)
 	}
 }
