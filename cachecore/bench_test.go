@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,6 +16,12 @@ import (
 // Each benchmark runs cachecore beside its baseline on the same server in
 // the same run: raw go-redis doing the same work by hand. Ratios are in
 // BENCHMARKS.md; scripts/bench-cachecore.sh prints them.
+
+// benchServer returns a client of a fresh real server.
+func benchServer(b *testing.B) *redis.Client {
+	b.Helper()
+	return redistest.Start(b).Client(b)
+}
 
 func benchCache(b *testing.B) (*Cache, *redis.Client) {
 	b.Helper()
@@ -213,4 +220,70 @@ func BenchmarkGetHitPaired(b *testing.B) {
 	b.ReportMetric(float64(total[2].Nanoseconds())/n, "getorset-ns/op")
 	b.ReportMetric(float64(total[1])/float64(total[0]), "get-ratio")
 	b.ReportMetric(float64(total[2])/float64(total[0]), "getorset-ratio")
+}
+
+// BenchmarkGetHitConcurrent reads 10k keys from 50 goroutines (25 per
+// GOMAXPROCS on 2 cores): raw go-redis GET + json.Unmarshal, the same on
+// go-redis's blocking AutoPipeline, and cachecore's Get, which batches
+// concurrent reads. bench/run.sh holds the comparison with the other
+// peers; this one catches a regression of cachecore's concurrent path.
+func BenchmarkGetHitConcurrent(b *testing.B) {
+	c, rdb := benchCache(b)
+	ctx := context.Background()
+	keys := make([]string, 10_000)
+	items := make(map[string]any, len(keys))
+	for i := range keys {
+		keys[i] = fmt.Sprintf("product:%d", i)
+		items[keys[i]] = benchValue
+	}
+	if err := c.MSet(ctx, items, time.Hour); err != nil {
+		b.Fatal(err)
+	}
+	raw, _ := json.Marshal(benchValue)
+	if _, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, k := range keys {
+			p.Set(ctx, "raw:"+k, raw, time.Hour)
+		}
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	ap, err := rdb.AutoPipeline()
+	if err != nil {
+		b.Fatal(err)
+	}
+	rawGet := func(cl redis.Cmdable) func(i int) error {
+		return func(i int) error {
+			data, err := cl.Get(ctx, "raw:"+keys[i%len(keys)]).Bytes()
+			if err != nil {
+				return err
+			}
+			var p product
+			return json.Unmarshal(data, &p)
+		}
+	}
+	for _, bc := range []struct {
+		name string
+		op   func(i int) error
+	}{
+		{"raw", rawGet(rdb)},
+		{"autopipeline", rawGet(ap)},
+		{"cachecore", func(i int) error { var p product; return c.Get(ctx, keys[i%len(keys)], &p) }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetParallelism(25)
+			b.ReportAllocs()
+			var seed atomic.Int64
+			b.RunParallel(func(pb *testing.PB) {
+				i := int(seed.Add(7919))
+				for pb.Next() {
+					if err := bc.op(i); err != nil {
+						b.Error(err)
+						return
+					}
+					i++
+				}
+			})
+		})
+	}
 }

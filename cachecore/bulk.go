@@ -1,7 +1,9 @@
 package cachecore
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -38,8 +40,9 @@ func MGet[T any](ctx context.Context, c *Cache, keys ...string) (map[string]T, e
 		// server's.
 		vals := make([]T, len(chunk))
 		hit := make([]bool, len(chunk))
+		var nsc nsCache
 		for i, key := range chunk {
-			ns := c.ns.of(key)
+			ns := nsc.of(c, key)
 			if raws[i] == nil {
 				ns.misses.Add(1)
 				continue
@@ -160,16 +163,11 @@ func (c *Cache) MSet(ctx context.Context, items map[string]any, ttl time.Duratio
 	}
 	err = c.eachChunk(ctx, len(keys), func(ctx context.Context, start, end int) error {
 		chunk := keys[start:end]
-		vals := make([][]byte, len(chunk))
-		for i, k := range chunk {
-			payload, err := c.encode(k, items[k])
-			if err != nil {
-				c.countError(opMSet, c.ns.of(k))
-				return err
-			}
-			vals[i] = encodeEnvelope(payload, false, nil)
+		vals, err := c.encodeChunk(chunk, items)
+		if err != nil {
+			return err
 		}
-		err := c.call(ctx, opMSet, nil, func(ctx context.Context) error {
+		err = c.call(ctx, opMSet, nil, func(ctx context.Context) error {
 			_, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 				for i, k := range chunk {
 					p.Set(ctx, c.prefix+k, vals[i], c.jitter(ttl))
@@ -178,11 +176,27 @@ func (c *Cache) MSet(ctx context.Context, items map[string]any, ttl time.Duratio
 			})
 			return err
 		})
+		c.nearWritten(chunk...)
 		if err != nil {
 			return err
 		}
+		// Keys of one chunk mostly share a namespace: one add per run of
+		// them rather than a lookup and an atomic add per key.
+		var nsc nsCache
+		var run *nsCounters
+		var n int64
 		for _, k := range chunk {
-			c.ns.of(k).sets.Add(1)
+			ns := nsc.of(c, k)
+			if ns != run {
+				if run != nil {
+					run.sets.Add(n)
+				}
+				run, n = ns, 0
+			}
+			n++
+		}
+		if run != nil {
+			run.sets.Add(n)
 		}
 		return nil
 	})
@@ -193,4 +207,58 @@ func (c *Cache) MSet(ctx context.Context, items map[string]any, ttl time.Duratio
 		return fmt.Errorf("cachecore: mset: %w", err)
 	}
 	return nil
+}
+
+// nsCache remembers the last namespace looked up, for loops over keys that
+// mostly share one.
+type nsCache struct {
+	name string
+	ns   *nsCounters
+}
+
+func (n *nsCache) of(c *Cache, key string) *nsCounters {
+	if name := namespaceOf(key); n.ns == nil || name != n.name {
+		n.name, n.ns = name, c.ns.of(key)
+	}
+	return n.ns
+}
+
+// encodeChunk encodes the values of a chunk of MSet, each behind its
+// envelope header. With the default JSON codec every value is encoded into
+// one buffer for the whole chunk (the values are slices of it): two
+// allocations per chunk instead of two per key, which is most of what MSet
+// adds to a hand-written pipeline. The bytes are those json.Marshal gives.
+func (c *Cache) encodeChunk(chunk []string, items map[string]any) ([][]byte, error) {
+	vals := make([][]byte, len(chunk))
+	if _, isJSON := c.opts.Codec.(JSONCodec); !isJSON {
+		for i, k := range chunk {
+			payload, err := c.encode(k, items[k])
+			if err != nil {
+				c.countError(opMSet, c.ns.of(k))
+				return nil, err
+			}
+			vals[i] = encodeEnvelope(payload, false, nil)
+		}
+		return vals, nil
+	}
+	buf := &bytes.Buffer{}
+	buf.Grow(len(chunk) * 64)
+	enc := json.NewEncoder(buf)
+	ends := make([]int, len(chunk))
+	for i, k := range chunk {
+		buf.Write([]byte{envelopeMagic, envelopeVersion, 0})
+		if err := enc.Encode(items[k]); err != nil {
+			c.countError(opMSet, c.ns.of(k))
+			return nil, fmt.Errorf("%w %q: %v", ErrEncode, k, err)
+		}
+		buf.Truncate(buf.Len() - 1) // Encode ends each value with a newline
+		ends[i] = buf.Len()
+	}
+	b := buf.Bytes()
+	start := 0
+	for i, end := range ends {
+		vals[i] = b[start:end:end]
+		start = end
+	}
+	return vals, nil
 }

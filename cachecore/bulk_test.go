@@ -2,13 +2,16 @@ package cachecore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
 )
 
 func TestMSetMGetTenThousandKeys(t *testing.T) {
-	c, _, rdb := newRealCache(t, Options{Namespace: "bulk", TTLJitter: 0.1})
+	// A patient OpTimeout: a chunk of 1000 SETs under -race on a loaded
+	// machine can take longer than the default 250ms.
+	c, _, rdb := newRealCache(t, Options{Namespace: "bulk", TTLJitter: 0.1, OpTimeout: 10 * time.Second})
 	ctx := context.Background()
 	items := make(map[string]any, 10_000)
 	keys := make([]string, 0, 10_100)
@@ -100,5 +103,40 @@ func TestMSetSmallChunksAndEmpty(t *testing.T) {
 	}
 	if got, err := MGet[int](ctx, c); err != nil || len(got) != 0 {
 		t.Fatalf("MGet of no keys = %v, %v", got, err)
+	}
+}
+
+// MSet's JSON fast path writes exactly what Set writes, and refuses an
+// unencodable value with ErrEncode.
+func TestMSetWritesWhatSetWrites(t *testing.T) {
+	t.Parallel()
+	c, _, rdb := newRealCache(t, Options{Namespace: "eq"})
+	ctx := context.Background()
+	values := map[string]any{
+		"a": product{ID: 1, Name: "<b>&é\u2028", Price: 1.5},
+		"b": []string{"x", "y"},
+		"c": map[string]int{"z": 1, "a": 2},
+		"d": "plain",
+		"e": nil,
+	}
+	if err := c.MSet(ctx, values, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range values {
+		bulk, err := rdb.Get(ctx, "eq:"+k).Bytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Set(ctx, k, v, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		single, _ := rdb.Get(ctx, "eq:"+k).Bytes()
+		if string(bulk) != string(single) {
+			t.Errorf("%s: MSet wrote %q, Set writes %q", k, bulk, single)
+		}
+	}
+	err := c.MSet(ctx, map[string]any{"f": make(chan int)}, time.Hour)
+	if !errors.Is(err, ErrEncode) {
+		t.Errorf("unencodable value: %v", err)
 	}
 }

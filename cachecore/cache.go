@@ -27,6 +27,8 @@ type Cache struct {
 	breaker breaker
 	errlog  errorLog
 
+	reads      *readBatcher       // single-key reads, batched under concurrency
+	near       *nearCache         // nil unless Options.Near
 	flights    singleflight.Group // GetOrSet loads, one per key and type
 	refreshing keySet             // early refreshes in flight
 	telemetry  *telemetry         // nil unless Options.Telemetry
@@ -44,10 +46,14 @@ func New(opts Options) (*Cache, error) {
 		c.prefix = o.Namespace + ":"
 	}
 	_, c.cluster = o.Redis.(*redis.ClusterClient)
+	c.reads = newReadBatcher(o.Redis, c.cluster, o.MaxReadsInFlight)
 	c.breaker = breaker{threshold: int64(o.BreakerThreshold), cooldown: o.BreakerCooldown, now: o.now}
 	c.errlog = errorLog{logger: o.Logger, every: o.LogInterval, now: o.now}
 	if !contextTimeoutsEnabled(o.Redis) {
 		o.Logger.Warn("cachecore: the Redis client ignores context deadlines (ContextTimeoutEnabled is false); OpTimeout cannot bound a hung server, the client's ReadTimeout will")
+	}
+	if o.Near != nil {
+		c.near = startNear(c)
 	}
 	if o.Telemetry > 0 {
 		c.telemetry = startTelemetry(c)
@@ -75,6 +81,11 @@ func (c *Cache) Get(ctx context.Context, key string, dst any) error {
 		return err
 	}
 	ns := c.ns.of(key)
+	if c.near != nil {
+		if e := c.near.entry(key); e != nil {
+			return c.decodeNear(key, e, dst, ns)
+		}
+	}
 	raw, err := c.getRaw(ctx, key, ns)
 	if err != nil {
 		if err == ErrMiss {
@@ -83,6 +94,27 @@ func (c *Cache) Get(ctx context.Context, key string, dst any) error {
 		return err
 	}
 	return c.decodeInto(key, raw, dst, ns)
+}
+
+// decodeNear is decodeInto for a near-cache entry: a plain value decoded
+// before is copied instead of decoded again, when dst is a zero value (as
+// decoding into a non-zero struct would keep the fields the bytes lack).
+func (c *Cache) decodeNear(key string, e *nearEntry, dst any, ns *nsCounters) error {
+	target := reflect.ValueOf(dst).Elem()
+	t := target.Type()
+	if v, ok := e.decodedAs(t); ok && target.IsZero() {
+		target.Set(reflect.ValueOf(v))
+		ns.hits.Add(1)
+		return nil
+	}
+	zero := target.IsZero()
+	if err := c.decodeInto(key, e.raw, dst, ns); err != nil {
+		return err
+	}
+	if zero {
+		e.keepDecoded(t, target.Interface())
+	}
+	return nil
 }
 
 // SafeGet is Get for callers that treat the cache as optional: it never
@@ -139,6 +171,7 @@ func (c *Cache) Delete(ctx context.Context, keys ...string) (int64, error) {
 			n, err = c.rdb.Unlink(ctx, c.Key(keys[0])).Result()
 			return err
 		})
+		c.nearWritten(keys[0])
 		if err != nil {
 			return 0, fmt.Errorf("cachecore: delete %q: %w", keys[0], err)
 		}
@@ -160,6 +193,7 @@ func (c *Cache) Delete(ctx context.Context, keys ...string) (int64, error) {
 			})
 			return err
 		})
+		c.nearWritten(chunk...)
 		if err != nil {
 			return total, fmt.Errorf("cachecore: delete: %w", err)
 		}
@@ -173,17 +207,35 @@ func (c *Cache) Delete(ctx context.Context, keys ...string) (int64, error) {
 	return total, nil
 }
 
-// getRaw reads a key's bytes. It returns ErrMiss for an absent key and
-// counts every other failure. It is the hot path of every read, so it
-// avoids the closure that call would need.
+// getRaw reads a key's bytes: from the near cache when it holds them,
+// otherwise from Redis (and then the near cache keeps them). It returns
+// ErrMiss for an absent key and counts every other failure. It is the hot
+// path of every read, so it avoids the closure that call would need.
 func (c *Cache) getRaw(ctx context.Context, key string, ns *nsCounters) ([]byte, error) {
+	if c.near != nil {
+		if raw, ok := c.near.get(key); ok {
+			return raw, nil
+		}
+	}
 	ok, probe := c.breaker.allow()
 	if !ok {
 		c.countError(opGet, ns)
 		return nil, fmt.Errorf("cachecore: get %q: %w", key, ErrCircuitOpen)
 	}
 	octx, cancel := c.opContext(ctx)
-	raw, err := c.rdb.Get(octx, c.prefix+key).Bytes()
+	var raw []byte
+	var err error
+	if token, epoch := c.nearBegin(key); token != 0 {
+		var pttl time.Duration
+		raw, pttl, err = c.reads.getWithTTL(octx, c.prefix+key)
+		if err == nil {
+			c.near.commit(key, token, epoch, raw, pttl)
+		} else {
+			c.near.store.cancel(key, token)
+		}
+	} else {
+		raw, err = c.reads.get(octx, c.prefix+key)
+	}
 	cancel()
 	c.breaker.record(classify(ctx, err), probe)
 	switch {
@@ -194,6 +246,25 @@ func (c *Cache) getRaw(ctx context.Context, key string, ns *nsCounters) ([]byte,
 	}
 	c.countError(opGet, ns)
 	return nil, fmt.Errorf("cachecore: get %q: %w", key, err)
+}
+
+// nearBegin starts a near-cache fill of key; 0 when there is no near cache
+// or it is not on.
+func (c *Cache) nearBegin(key string) (token, epoch uint64) {
+	if c.near == nil {
+		return 0, 0
+	}
+	return c.near.begin(key)
+}
+
+// nearWritten tells the near cache that this process wrote keys.
+func (c *Cache) nearWritten(keys ...string) {
+	if c.near == nil {
+		return
+	}
+	for _, k := range keys {
+		c.near.written(k)
+	}
 }
 
 // decodeInto decodes a stored value into dst and counts the outcome.
@@ -221,6 +292,8 @@ func (c *Cache) store(ctx context.Context, key string, value []byte, ttl time.Du
 	err := c.call(ctx, opSet, ns, func(ctx context.Context) error {
 		return c.rdb.Set(ctx, c.prefix+key, value, c.jitter(ttl)).Err()
 	})
+	// Even a failed write may have reached Redis.
+	c.nearWritten(key)
 	if err != nil {
 		return fmt.Errorf("cachecore: set %q: %w", key, err)
 	}
@@ -351,6 +424,10 @@ func (c *Cache) Stats() Stats {
 	}
 	s.Breaker = c.breaker.stats()
 	s.LoadDurations = c.loadDur.snapshot()
+	s.Near = NearStats{State: nearOff}
+	if c.near != nil {
+		s.Near = c.near.stats()
+	}
 	return s
 }
 

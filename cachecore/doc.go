@@ -30,6 +30,14 @@
 // total and per namespace, the part of the key before its first ':'
 // ("product" for "product:42"). NewCollector exposes them to Prometheus.
 //
+// # Concurrency and the near cache
+//
+// Concurrent reads share round trips: while Options.MaxReadsInFlight reads
+// are out, further reads wait and go together as one MGET; each keeps its
+// own OpTimeout. Options.Near adds an in-process copy of hot values, kept
+// coherent by Redis' client-side caching (CLIENT TRACKING over RESP3): see
+// NearOptions for what it guarantees and costs.
+//
 // # Rate limiting, pub/sub and HTTP
 //
 // NewLimiter builds a Redis rate limiter (GCRA, fixed or sliding window),

@@ -40,10 +40,19 @@ func GetOrSet[T any](ctx context.Context, c *Cache, key string, ttl time.Duratio
 	}
 	ns := c.ns.of(key)
 
-	raw, err := c.getRaw(ctx, key, ns)
+	var raw []byte
+	var near *nearEntry
+	if c.near != nil {
+		near = c.near.entry(key)
+	}
+	if near != nil {
+		raw = near.raw
+	} else {
+		raw, err = c.getRaw(ctx, key, ns)
+	}
 	redisOK := err == nil || err == ErrMiss
 	if err == nil {
-		v, env, derr := decodeValue[T](c, raw)
+		v, env, derr := decodeNearValue[T](c, raw, near)
 		switch {
 		case derr == nil && env.Negative:
 			ns.hits.Add(1)
@@ -170,6 +179,26 @@ func lookup[T any](ctx context.Context, c *Cache, key string, ns *nsCounters) (v
 		return v, true, ErrNotFound
 	}
 	return v, true, nil
+}
+
+// decodeNearValue is decodeValue with the near cache's decoded copy: a
+// plain value decoded from this entry before is copied, not decoded again.
+func decodeNearValue[T any](c *Cache, raw []byte, near *nearEntry) (v T, env Envelope, err error) {
+	if near == nil {
+		return decodeValue[T](c, raw)
+	}
+	t := reflect.TypeFor[T]()
+	if d, ok := near.decodedAs(t); ok {
+		env, err = DecodeEnvelope(raw)
+		if err == nil && !env.Negative {
+			return d.(T), env, nil
+		}
+	}
+	v, env, err = decodeValue[T](c, raw)
+	if err == nil && !env.Negative {
+		near.keepDecoded(t, v)
+	}
+	return v, env, err
 }
 
 func decodeValue[T any](c *Cache, raw []byte) (v T, env Envelope, err error) {

@@ -20,6 +20,10 @@ type Health struct {
 	// Breaker is the circuit breaker's state ("closed", "half-open",
 	// "open").
 	Breaker string `json:"breaker"`
+	// Near is the near cache's state ("off", "starting", "on", "down",
+	// "unsupported"); NearReason says why it is not on.
+	Near       string `json:"near"`
+	NearReason string `json:"near_reason,omitempty"`
 }
 
 // healthTimeout bounds the PING of a health check.
@@ -32,7 +36,11 @@ func (c *Cache) Health(ctx context.Context) Health {
 	defer cancel()
 	start := time.Now()
 	err := c.rdb.Ping(pctx).Err()
-	h := Health{Status: "up", Latency: time.Since(start), Breaker: c.breaker.stats().State.String()}
+	h := Health{Status: "up", Latency: time.Since(start), Breaker: c.breaker.stats().State.String(), Near: nearOff}
+	if c.near != nil {
+		ns := c.near.stats()
+		h.Near, h.NearReason = ns.State, ns.Reason
+	}
 	if err != nil {
 		h.Status, h.Error = "down", err.Error()
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {

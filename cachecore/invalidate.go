@@ -224,6 +224,9 @@ func (inv *invalidation) delete(ctx context.Context, node redis.Cmdable, batch [
 		})
 		return err
 	})
+	if inv.c.near != nil { // read-your-writes without waiting for Redis' reports
+		inv.c.near.invalidated(batch)
+	}
 	if err != nil {
 		return err
 	}

@@ -48,7 +48,10 @@ func (c *Cache) tryLease(ctx context.Context, key string, ns *nsCounters) (relea
 // away, and loads by itself once LeaseWait has passed.
 func leasedLoad[T any](ctx context.Context, c *Cache, key string, ttl time.Duration, ns *nsCounters, load func(context.Context) (T, error)) (any, error) {
 	deadline := c.opts.now().Add(c.opts.LeaseWait)
-	backoff := 5 * time.Millisecond
+	// Poll often: a waiter's latency is the loader's time plus up to one
+	// backoff, and a poll is one GET per waiting process (singleflight
+	// keeps it to one per key per process).
+	backoff := 2 * time.Millisecond
 	for {
 		release, ok, err := c.tryLease(ctx, key, ns)
 		if err != nil {
@@ -75,7 +78,7 @@ func leasedLoad[T any](ctx context.Context, c *Cache, key string, ttl time.Durat
 		if v, hit, err := lookup[T](ctx, c, key, ns); hit {
 			return v, err
 		}
-		backoff = min(2*backoff, 50*time.Millisecond)
+		backoff = min(2*backoff, 10*time.Millisecond)
 	}
 	return loadNow(ctx, c, key, ttl, ns, load)
 }

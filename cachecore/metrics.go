@@ -11,6 +11,9 @@ type collector struct {
 	hits, misses, sets, loads, invalidations *prometheus.Desc
 	errors, loadDuration, breakerState       *prometheus.Desc
 	breakerOpens                             *prometheus.Desc
+
+	nearHits, nearMisses, nearEntries, nearBytes          *prometheus.Desc
+	nearInvalidations, nearEvictions, nearFlushes, nearUp *prometheus.Desc
 }
 
 // NewCollector returns a Prometheus collector for c. Register it with
@@ -26,6 +29,13 @@ type collector struct {
 //	cache_load_duration_seconds            histogram of loader durations
 //	cache_circuit_breaker_state            0 closed, 1 half-open, 2 open
 //	cache_circuit_breaker_opens_total      times the breaker opened
+//	cache_near_hits_total                  reads answered by the near cache
+//	cache_near_misses_total                reads the near cache sent to Redis
+//	cache_near_entries, cache_near_bytes   what the near cache holds
+//	cache_near_invalidations_total         near copies dropped after writes
+//	cache_near_evictions_total             near copies dropped for room
+//	cache_near_flushes_total               times the near cache was emptied
+//	cache_near_up                          1 while the near cache is on
 func NewCollector(c *Cache) prometheus.Collector {
 	labels := prometheus.Labels{"cache": c.opts.Namespace}
 	desc := func(name, help string, variable ...string) *prometheus.Desc {
@@ -42,12 +52,22 @@ func NewCollector(c *Cache) prometheus.Collector {
 		loadDuration:  desc("cache_load_duration_seconds", "Time spent in loaders."),
 		breakerState:  desc("cache_circuit_breaker_state", "Circuit breaker state: 0 closed, 1 half-open, 2 open."),
 		breakerOpens:  desc("cache_circuit_breaker_opens_total", "Times the circuit breaker opened."),
+
+		nearHits:          desc("cache_near_hits_total", "Reads answered by the near cache."),
+		nearMisses:        desc("cache_near_misses_total", "Reads the near cache sent to Redis."),
+		nearEntries:       desc("cache_near_entries", "Values held by the near cache."),
+		nearBytes:         desc("cache_near_bytes", "Bytes held by the near cache."),
+		nearInvalidations: desc("cache_near_invalidations_total", "Near cache copies dropped because their key was written."),
+		nearEvictions:     desc("cache_near_evictions_total", "Near cache copies dropped to stay within its bounds."),
+		nearFlushes:       desc("cache_near_flushes_total", "Times the near cache was emptied (tracking lost, or a flush)."),
+		nearUp:            desc("cache_near_up", "1 while the near cache is on, 0 otherwise."),
 	}
 }
 
 func (m *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{m.hits, m.misses, m.sets, m.loads, m.invalidations,
-		m.errors, m.loadDuration, m.breakerState, m.breakerOpens} {
+		m.errors, m.loadDuration, m.breakerState, m.breakerOpens, m.nearHits, m.nearMisses, m.nearEntries,
+		m.nearBytes, m.nearInvalidations, m.nearEvictions, m.nearFlushes, m.nearUp} {
 		ch <- d
 	}
 }
@@ -75,4 +95,18 @@ func (m *collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstHistogram(m.loadDuration, h.Count, h.Sum.Seconds(), buckets)
 	ch <- prometheus.MustNewConstMetric(m.breakerState, prometheus.GaugeValue, float64(s.Breaker.State))
 	ch <- prometheus.MustNewConstMetric(m.breakerOpens, prometheus.CounterValue, float64(s.Breaker.Opens))
+
+	n := s.Near
+	ch <- prometheus.MustNewConstMetric(m.nearHits, prometheus.CounterValue, float64(n.Hits))
+	ch <- prometheus.MustNewConstMetric(m.nearMisses, prometheus.CounterValue, float64(n.Misses))
+	ch <- prometheus.MustNewConstMetric(m.nearEntries, prometheus.GaugeValue, float64(n.Entries))
+	ch <- prometheus.MustNewConstMetric(m.nearBytes, prometheus.GaugeValue, float64(n.Bytes))
+	ch <- prometheus.MustNewConstMetric(m.nearInvalidations, prometheus.CounterValue, float64(n.Invalidations))
+	ch <- prometheus.MustNewConstMetric(m.nearEvictions, prometheus.CounterValue, float64(n.Evictions))
+	ch <- prometheus.MustNewConstMetric(m.nearFlushes, prometheus.CounterValue, float64(n.Flushes))
+	up := 0.0
+	if n.State == nearOn {
+		up = 1
+	}
+	ch <- prometheus.MustNewConstMetric(m.nearUp, prometheus.GaugeValue, up)
 }

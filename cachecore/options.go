@@ -81,6 +81,20 @@ type Options struct {
 	// work. 0 means 4; 1 sends the chunks one after the other.
 	BulkConcurrency int
 
+	// MaxReadsInFlight bounds the single-key reads (Get, SafeGet,
+	// GetOrSet) that go to Redis on their own at once; a read that arrives
+	// while that many are out waits, and when one comes back all the reads
+	// waiting go together as one MGET (a pipeline of GETs on a cluster).
+	// Each read stays bounded by OpTimeout on its caller's side and counted
+	// as before; a caller alone never waits for a batch. 0 means 1; a
+	// negative value sends every read on its own.
+	MaxReadsInFlight int
+
+	// Near turns on the near cache, an in-process copy of hot values kept
+	// coherent by Redis' client-side caching (see NearOptions). nil means
+	// off.
+	Near *NearOptions
+
 	// MaxNamespaces caps the distinct namespaces counted in Stats; the rest
 	// count as "other". 0 means 64.
 	MaxNamespaces int
@@ -117,6 +131,7 @@ const (
 	defaultBulkChunk       = 1000
 	defaultBulkConcurrency = 4
 	defaultMaxNS           = 64
+	defaultReadsInFlight   = 1
 	defaultLogInterval     = 10 * time.Second
 )
 
@@ -131,6 +146,9 @@ func (o Options) withDefaults() (Options, error) {
 	if o.DefaultTTL < 0 || o.NegativeTTL < 0 || o.OpTimeout < 0 || o.LoadTimeout < 0 ||
 		o.LeaseTTL < 0 || o.LeaseWait < 0 || o.BreakerCooldown < 0 || o.LogInterval < 0 || o.Telemetry < 0 {
 		return o, errors.New("cachecore: durations in Options must not be negative")
+	}
+	if o.Near != nil && (o.Near.MaxEntries < 0 || o.Near.MaxBytes < 0 || o.Near.MaxAge < 0) {
+		return o, errors.New("cachecore: NearOptions must not be negative")
 	}
 	if o.BulkChunk < 0 || o.BulkConcurrency < 0 || o.MaxNamespaces < 0 || o.EarlyRefreshBeta < 0 {
 		return o, errors.New("cachecore: BulkChunk, BulkConcurrency, MaxNamespaces and EarlyRefreshBeta must not be negative")
@@ -170,6 +188,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.BulkConcurrency == 0 {
 		o.BulkConcurrency = defaultBulkConcurrency
+	}
+	if o.MaxReadsInFlight == 0 {
+		o.MaxReadsInFlight = defaultReadsInFlight
 	}
 	if o.MaxNamespaces == 0 {
 		o.MaxNamespaces = defaultMaxNS

@@ -46,6 +46,8 @@ type Stats struct {
 	Breaker BreakerStats `json:"breaker"`
 	// LoadDurations is a histogram of loader durations.
 	LoadDurations Histogram `json:"load_durations"`
+	// Near describes the near cache (State "off" unless Options.Near).
+	Near NearStats `json:"near"`
 }
 
 // HitRate returns Hits/(Hits+Misses), or false when there were no lookups.

@@ -193,10 +193,14 @@ func (c *Cache) ReportLimiter(l *Limiter) {
 	c.telemetry.limiters = append(c.telemetry.limiters, l)
 }
 
-// Close stops the cache's background work: telemetry stops and the
+// Close stops the cache's background work: the near cache's tracking
+// connection closes (and it holds nothing more), telemetry stops and the
 // instance's report is deleted. The Redis client is the caller's and stays
 // open. Close is safe to call more than once.
 func (c *Cache) Close() error {
+	if c.near != nil {
+		c.near.close()
+	}
 	if c.telemetry != nil {
 		c.telemetry.close()
 	}

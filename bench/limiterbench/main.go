@@ -29,9 +29,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/cachescope/cachescope/cachecore"
 	"github.com/go-redis/redis_rate/v10"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/cachescope/cachescope/cachecore"
+	"github.com/cachescope/cachescope/internal/redisproc"
 )
 
 type contender struct {
@@ -56,12 +58,12 @@ func main() {
 	flag.Parse()
 
 	if *addr == "" {
-		srv, err := startRedis()
+		srv, err := redisproc.Start(redisproc.Config{})
 		if err != nil {
 			log.Fatal(err)
 		}
-		defer srv.stop()
-		*addr = srv.addr
+		defer srv.Close()
+		*addr = srv.Addr
 	}
 	ctx := context.Background()
 	newClient := func() *redis.Client {
