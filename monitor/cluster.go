@@ -86,8 +86,15 @@ func (c *clusterPoller) close() error {
 	return errors.Join(errs...)
 }
 
-func (c *clusterPoller) due(last, now time.Time) bool {
-	return last.IsZero() || now.Sub(last) >= c.opts.ClusterInterval-c.opts.Interval/2
+// topologyEvery is how many ClusterIntervals pass between two periodic
+// topology reads: CLUSTER INFO, read every interval, notices what a
+// topology read would (a failover's new epoch, nodes added or forgotten)
+// and asks for one at once.
+const topologyEvery = 3
+
+// due reports whether every intervals have passed since last.
+func (c *clusterPoller) due(last, now time.Time, every int) bool {
+	return last.IsZero() || now.Sub(last) >= time.Duration(every)*c.opts.ClusterInterval-c.opts.Interval/2
 }
 
 // tick reads the topology when due, polls every node in parallel, notices
@@ -96,7 +103,7 @@ func (c *clusterPoller) tick(ctx context.Context, all bool) *Snapshot {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := c.now()
-	if !c.discovered || c.recheck || all || c.due(c.topoAt, now) {
+	if !c.discovered || c.recheck || all || c.due(c.topoAt, now, topologyEvery) {
 		c.discover(ctx, now)
 	}
 	c.pollMembers(ctx, all)
@@ -106,7 +113,7 @@ func (c *clusterPoller) tick(ctx context.Context, all bool) *Snapshot {
 		c.discover(ctx, now)
 		c.troubleUntil = now.Add(clusterTroubleWindow)
 	}
-	if len(c.members) > 0 && (all || c.due(c.infoAt, now) || now.Before(c.troubleUntil) || c.inTrouble()) {
+	if len(c.members) > 0 && (all || c.due(c.infoAt, now, 1) || now.Before(c.troubleUntil) || c.inTrouble()) {
 		c.readClusterInfo(ctx, now)
 	}
 	return c.snapshot(now)

@@ -233,9 +233,10 @@ func TestClusterPollerBudgetPerNode(t *testing.T) {
 		total += n
 		perSec := float64(n) / ticks
 		lines = append(lines, fmt.Sprintf("%s %.2f/s %v", m.addr, perSec, m.node.ownCalls))
-		// 1.17/s of a single server, plus a share of the topology and
-		// CLUSTER INFO reads (2 every 5s over 6 nodes: 0.07/s).
-		if perSec > 1.3 {
+		// 1.17/s of a single server, plus a share of the CLUSTER INFO
+		// (every 10s) and topology (every 30s) reads over 6 nodes: 0.02/s.
+		// The share is uneven over 60 ticks (nodes take turns).
+		if perSec > 1.25 {
 			t.Errorf("node %s: %.2f commands/s at the default refresh (%v)", m.addr, perSec, m.node.ownCalls)
 		}
 	}

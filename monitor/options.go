@@ -44,15 +44,16 @@ type Options struct {
 	// browsing keys does not move the application's hit rate. nil means
 	// none are subtracted.
 	Lookups *Lookups
-	// ClusterInterval is how often a cluster poller reads the topology
-	// (CLUSTER SHARDS, or CLUSTER NODES before Redis 7) and the cluster
-	// state (CLUSTER INFO), each from one node, a different one each time,
-	// so each node sees a fraction of them. The topology is also read at
-	// once when a node stops answering, comes back, restarts or reports
-	// another role than the topology says; CLUSTER INFO is read every tick
-	// while the cluster is in trouble (state not ok, failing slots, or a
-	// change in the last 30s). 0 means 5s. It is never shorter than
-	// Interval.
+	// ClusterInterval is how often a cluster poller reads the cluster
+	// state (CLUSTER INFO); the topology (CLUSTER SHARDS, or CLUSTER NODES
+	// before Redis 7) is read every third ClusterInterval. Each read goes to
+	// one node, a different one each time, so each node sees a fraction of
+	// them. The topology is also read at once when a node stops answering,
+	// comes back, restarts or reports another role than the topology says,
+	// and when CLUSTER INFO shows a new epoch or another number of known
+	// nodes; CLUSTER INFO is read every tick while the cluster is in
+	// trouble (state not ok, failing slots, or a change in the last 30s).
+	// 0 means 10s. It is never shorter than Interval.
 	ClusterInterval time.Duration
 	// Addr labels the polled node in snapshots. "" means the client's
 	// address when it is a *redis.Client.
@@ -69,7 +70,7 @@ const (
 	DefaultHistory         = 900
 	DefaultRTTWindow       = 60
 	DefaultTimeout         = 5 * time.Second
-	DefaultClusterInterval = 5 * time.Second
+	DefaultClusterInterval = 10 * time.Second
 	minInterval            = 100 * time.Millisecond
 )
 
