@@ -29,8 +29,8 @@ import (
 // GetOrSet, which overwrites it.
 type readBatcher struct {
 	rdb         redis.UniversalClient
-	cluster     bool
-	maxInFlight int // <= 0: no batching
+	sharded     bool // a pipeline of GETs, each routed by its key, not one MGET
+	maxInFlight int  // <= 0: no batching
 
 	mu       sync.Mutex
 	inFlight int
@@ -49,8 +49,8 @@ type readCall struct {
 	done chan struct{}
 }
 
-func newReadBatcher(rdb redis.UniversalClient, cluster bool, maxInFlight int) *readBatcher {
-	return &readBatcher{rdb: rdb, cluster: cluster, maxInFlight: maxInFlight}
+func newReadBatcher(rdb redis.UniversalClient, sharded bool, maxInFlight int) *readBatcher {
+	return &readBatcher{rdb: rdb, sharded: sharded, maxInFlight: maxInFlight}
 }
 
 // get reads key; redis.Nil for an absent key.
@@ -76,12 +76,7 @@ func (b *readBatcher) do(c *readCall) ([]byte, time.Duration, error) {
 	if b.inFlight < b.maxInFlight {
 		b.inFlight++
 		b.mu.Unlock()
-		b.direct(c)
-		if next := b.release(); next != nil {
-			// The caller has its answer; a goroutine carries the reads
-			// that queued meanwhile (it lives only while there is a queue).
-			go b.runBatches(next)
-		}
+		b.lead(c)
 		return c.raw, c.pttl, c.err
 	}
 	c.done = make(chan struct{})
@@ -94,6 +89,21 @@ func (b *readBatcher) do(c *readCall) ([]byte, time.Duration, error) {
 		// The batch may still carry this read; its answer is dropped.
 		return nil, 0, c.ctx.Err()
 	}
+}
+
+// lead reads c directly in a round-trip slot it holds, then hands the slot
+// to the reads that queued meanwhile. The slot is handed on even if the
+// read panics (a client hook's bug, recovered by an HTTP server): a lost
+// slot would leave every later read queued until its timeout.
+func (b *readBatcher) lead(c *readCall) {
+	defer func() {
+		if next := b.release(); next != nil {
+			// The caller has its answer; a goroutine carries the reads
+			// that queued meanwhile (it lives only while there is a queue).
+			go b.runBatches(next)
+		}
+	}()
+	b.direct(c)
 }
 
 // direct reads on a connection of its own, with the caller's context.
@@ -173,8 +183,13 @@ func (b *readBatcher) exec(batch []*readCall) {
 	}
 	values := make([]*redis.StringCmd, len(keys))
 	var mget *redis.SliceCmd
-	_, err := b.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		if b.cluster || len(keys) == 1 {
+	// Each read gets its own key's outcome, from its own command: on a
+	// pipeline of GETs a key of another type, or a shard that is down,
+	// fails its own reads and not the others. (The pipeline's error is
+	// only the first command's; go-redis sets a failed round trip's error
+	// on each of its commands.)
+	_, _ = b.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		if b.sharded || len(keys) == 1 {
 			for i, k := range keys {
 				values[i] = p.Get(ctx, k)
 			}
@@ -186,20 +201,18 @@ func (b *readBatcher) exec(batch []*readCall) {
 		}
 		return nil
 	})
-	if errors.Is(err, redis.Nil) {
-		err = nil // an absent key, reported per key below
-	}
 	var got []any
-	if err == nil && mget != nil {
-		got, err = mget.Result()
-		if err == nil && len(got) != len(keys) {
-			err = errors.New("cachecore: MGET answered the wrong number of values")
+	var batchErr error
+	if mget != nil {
+		got, batchErr = mget.Result()
+		if batchErr == nil && len(got) != len(keys) {
+			batchErr = errors.New("cachecore: MGET answered the wrong number of values")
 		}
 	}
 	for _, c := range live {
 		switch {
-		case err != nil:
-			c.err = err
+		case batchErr != nil:
+			c.err = batchErr
 		case mget != nil:
 			if s, ok := got[index[c.key]].(string); ok {
 				c.raw = []byte(s)

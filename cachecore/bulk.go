@@ -104,7 +104,7 @@ func (c *Cache) readChunk(ctx context.Context, keys []string) ([][]byte, error) 
 	for i, k := range keys {
 		full[i] = c.prefix + k
 	}
-	if !c.cluster {
+	if !c.sharded {
 		var vals []any
 		err := c.call(ctx, opMGet, nil, func(ctx context.Context) (err error) {
 			vals, err = c.rdb.MGet(ctx, full...).Result()

@@ -19,7 +19,11 @@ type Cache struct {
 	rdb     redis.UniversalClient
 	opts    Options
 	prefix  string // "Namespace:" or ""
-	cluster bool
+	cluster bool   // a Redis Cluster: a multi-key command must stay in one slot
+	// sharded: keys live on several servers (a Cluster or a Ring), so a
+	// multi-key read is a pipeline of single-key commands, each routed
+	// by its key (a Ring routes a command by its first key only).
+	sharded bool
 
 	ns      *namespaces
 	opErrs  [numOps]atomicCounter
@@ -46,7 +50,9 @@ func New(opts Options) (*Cache, error) {
 		c.prefix = o.Namespace + ":"
 	}
 	_, c.cluster = o.Redis.(*redis.ClusterClient)
-	c.reads = newReadBatcher(o.Redis, c.cluster, o.MaxReadsInFlight)
+	_, single := o.Redis.(*redis.Client)
+	c.sharded = !single
+	c.reads = newReadBatcher(o.Redis, c.sharded, o.MaxReadsInFlight)
 	c.breaker = breaker{threshold: int64(o.BreakerThreshold), cooldown: o.BreakerCooldown, now: o.now}
 	c.errlog = errorLog{logger: o.Logger, every: o.LogInterval, now: o.now}
 	if !contextTimeoutsEnabled(o.Redis) {
@@ -227,9 +233,10 @@ func (c *Cache) getRaw(ctx context.Context, key string, ns *nsCounters) ([]byte,
 	var err error
 	if token, epoch := c.nearBegin(key); token != 0 {
 		var pttl time.Duration
+		sent := c.near.now() // the PTTL counts from a moment after this one
 		raw, pttl, err = c.reads.getWithTTL(octx, c.prefix+key)
 		if err == nil {
-			c.near.commit(key, token, epoch, raw, pttl)
+			c.near.commit(key, token, epoch, raw, pttl, sent)
 		} else {
 			c.near.store.cancel(key, token)
 		}

@@ -127,3 +127,23 @@ func TestIsPlain(t *testing.T) {
 		}
 	}
 }
+
+// A copy expires its key's PTTL after the read was sent, not after the
+// answer arrived: the server measured the PTTL in between, so a copy
+// committed late (a read that waited in a batch) still never outlives
+// its key.
+func TestNearCopyExpiresCountingFromTheReadSent(t *testing.T) {
+	clock := time.Unix(1000, 0)
+	n := &nearCache{opts: NearOptions{MaxAge: time.Hour}, store: newNearStore(100, 1<<20), now: func() time.Time { return clock }}
+	n.up.Store(true)
+	sent := clock
+	tok, ep := n.begin("k")
+	clock = clock.Add(300 * time.Millisecond) // the answer arrives late
+	n.commit("k", tok, ep, []byte("v"), time.Second, sent)
+	if _, ok := n.store.get("k", sent.Add(999*time.Millisecond).UnixNano()); !ok {
+		t.Fatal("the copy is gone before its key")
+	}
+	if _, ok := n.store.get("k", sent.Add(time.Second+time.Millisecond).UnixNano()); ok {
+		t.Fatal("the copy outlives its key (expiry counted from the answer, not the read)")
+	}
+}
