@@ -37,23 +37,24 @@ func measureDashboardCluster(ctx context.Context, _ config) ([]row, error) {
 		admins[i] = redis.NewClient(&redis.Options{Addr: n.Addr})
 		defer admins[i].Close()
 	}
-	counted := func() (int64, error) {
-		var total int64
-		for _, a := range admins {
+	// counted reads every node's count of the commands a refresh may send.
+	counted := func() ([]int64, error) {
+		out := make([]int64, len(admins))
+		for i, a := range admins {
 			info, err := a.Info(ctx, "commandstats").Result()
 			if err != nil {
-				return 0, err
+				return nil, err
 			}
-			total += refreshCommands(info)
+			out[i] = refreshCommands(info)
 		}
-		return total, nil
+		return out, nil
 	}
-	// Each reading is one INFO per node, counted by the next reading.
-	nodes := int64(len(admins))
-	window := func(d time.Duration, during func(context.Context)) (float64, error) {
+	// window returns each node's commands per second over d; each reading
+	// is one INFO per node, counted by the next reading.
+	window := func(d time.Duration, during func(context.Context)) ([]float64, error) {
 		before, err := counted()
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
 		start := time.Now()
 		wctx, cancel := context.WithTimeout(ctx, d)
@@ -63,9 +64,13 @@ func measureDashboardCluster(ctx context.Context, _ config) ([]row, error) {
 		elapsed := time.Since(start)
 		after, err := counted()
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
-		return float64(after-before-nodes) / elapsed.Seconds(), nil
+		rates := make([]float64, len(after))
+		for i := range after {
+			rates[i] = float64(after[i]-before[i]-1) / elapsed.Seconds()
+		}
+		return rates, nil
 	}
 
 	idle, err := window(clusterIdleWindow, func(context.Context) {})
@@ -87,14 +92,22 @@ func measureDashboardCluster(ctx context.Context, _ config) ([]row, error) {
 	if last == nil || !last.Health.Up || len(last.Nodes) != len(cl.Nodes) {
 		return nil, fmt.Errorf("the poller did not see the whole cluster")
 	}
-	perNode := (busy - idle) / float64(nodes)
+	var sum, worst, idleSum float64
+	for i := range busy {
+		cost := busy[i] - idle[i]
+		sum += cost
+		worst = max(worst, cost)
+		idleSum += idle[i]
+	}
+	nodes := float64(len(busy))
+	perNode := sum / nodes
 	return []row{{
-		measure: fmt.Sprintf("7. dashboard cost on the server at the default refresh (cluster, %d nodes)", nodes),
-		ours:    fmt.Sprintf("%.2f commands/s per node", perNode),
+		measure: fmt.Sprintf("7. dashboard cost on the server at the default refresh (cluster of 3 masters, %d nodes)", len(busy)),
+		ours:    fmt.Sprintf("%.2f commands/s per node (busiest %.2f)", perNode, worst),
 		target:  "≤ 1.2 per node",
 		met:     verdict(perNode <= 1.2),
-		note: fmt.Sprintf("counted by the nodes (INFO commandstats) over %v, less the cluster's own %.2f commands/s measured idle over %v, "+
-			"handshakes (HELLO, CLIENT) and REPLCONF", dashboardWindow, idle, clusterIdleWindow),
+		note: fmt.Sprintf("counted by each node (INFO commandstats) over %v, less what it ran idle over %v (%.2f commands/s over the cluster), "+
+			"handshakes (HELLO, CLIENT) and REPLCONF; the busiest node also answered the cluster client's own slot discovery", dashboardWindow, clusterIdleWindow, idleSum),
 	}}, nil
 }
 

@@ -76,7 +76,8 @@ func measureNear(ctx context.Context, cfg config) ([]row, error) {
 		return nil, err
 	}
 	st := cache.Stats().Near
-	b := best(rates, 2)
+	sliced := len(cs) - 1 // cachecore on a type with a slice, last
+	b := best(rates[:sliced], 2)
 	vsRaw := pairedRatio(rates[1], rates[0])
 	rows := []row{{
 		measure: fmt.Sprintf("2. near cache: hot-key reads, %d goroutines, 100 keys", cfg.conc),
@@ -86,7 +87,16 @@ func measureNear(ctx context.Context, cfg config) ([]row, error) {
 		target:  "≥ 20x go-redis",
 		met:     verdict(vsRaw >= 20),
 		note: fmt.Sprintf("%.1fx go-redis GET + json (%s); %.1f%% of reads from memory; peers: %s", vsRaw, perSec(median(rates[0])),
-			100*float64(st.Hits)/float64(max(1, st.Hits+st.Misses)), peerList(cs[2:], rates[2:])),
+			100*float64(st.Hits)/float64(max(1, st.Hits+st.Misses)), peerList(cs[2:sliced], rates[2:sliced])),
+	}, {
+		measure: fmt.Sprintf("2. near cache: hot-key reads of a type with a slice, %d goroutines, 100 keys", cfg.conc),
+		ours:    perSec(median(rates[sliced])),
+		peer:    fmt.Sprintf("%s %s", cs[b].name, perSec(median(rates[b]))),
+		ratio:   pairedRatio(rates[sliced], rates[b]),
+		target:  "≥ 20x go-redis",
+		met:     verdict(pairedRatio(rates[sliced], rates[0]) >= 20),
+		note: fmt.Sprintf("%.1fx go-redis GET + json; the value is JSON-decoded on every hit, as the peers' client-side caches do (a type without pointers, slices or maps gets a copy of one decoded value)",
+			pairedRatio(rates[sliced], rates[0])),
 	}}
 	med, worst, err := nearInvalidationDelay(ctx, e, 50)
 	if err != nil {

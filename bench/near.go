@@ -19,7 +19,7 @@ import (
 // (coherent, CLIENT TRACKING), go-redis' own client-side cache
 // (ClientSideCacheConfig, coherent) and go-redis/cache with its TinyLFU
 // local cache (not coherent: a copy lives until its local TTL).
-func nearContenders(ctx context.Context, e *env, nhot int) ([]contender, *cachecore.Cache, error) {
+func nearContenders(ctx context.Context, e *env, nhot int) (cs []contender, cache *cachecore.Cache, err error) {
 	keys := make([]string, nhot)
 	for i := range keys {
 		keys[i] = fmt.Sprintf("hot:%d", i)
@@ -43,12 +43,12 @@ func nearContenders(ctx context.Context, e *env, nhot int) ([]contender, *cachec
 		var p product
 		return json.Unmarshal(b, &p)
 	}
-	cs := []contender{{name: "go-redis GET + json", op: func(ctx context.Context, g, i int) error {
+	cs = []contender{{name: "go-redis GET + json", op: func(ctx context.Context, g, i int) error {
 		_, k := pick(g, i)
 		return decode(rdb.Get(ctx, "raw:"+k).Bytes())
 	}}}
 
-	cache, err := e.cache(cachecore.Options{Namespace: "near", Near: &cachecore.NearOptions{}})
+	cache, err = e.cache(cachecore.Options{Namespace: "near", Near: &cachecore.NearOptions{}})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -92,6 +92,23 @@ func nearContenders(ctx context.Context, e *env, nhot int) ([]contender, *cachec
 		return decode(csc.Get(ctx, "raw:"+k).Bytes())
 	}})
 
+	// Last: a type with a slice, which the near cache decodes on every hit
+	// (it keeps a decoded copy only of types without pointers, slices or
+	// maps, whose copy cannot alias the held one), as the peers do.
+	defer func() {
+		cs = append(cs, contender{name: "cachecore Get, near cache, a type with a slice", op: func(ctx context.Context, g, i int) error {
+			j, k := pick(g, i)
+			var p taggedProduct
+			if err := cache.Get(ctx, k, &p); err != nil {
+				return err
+			}
+			if p.ID != j {
+				return fmt.Errorf("read %d for %s", p.ID, k)
+			}
+			return nil
+		}})
+	}()
+
 	gc := gocache.New(&gocache.Options{Redis: e.goredis(), LocalCache: gocache.NewTinyLFU(10_000, time.Minute)})
 	for i, k := range keys {
 		if err := gc.Set(&gocache.Item{Ctx: ctx, Key: "gocache:" + k, Value: productOf(i), TTL: time.Hour}); err != nil {
@@ -104,6 +121,12 @@ func nearContenders(ctx context.Context, e *env, nhot int) ([]contender, *cachec
 		return gc.Get(ctx, "gocache:"+k, &p)
 	}})
 	return cs, cache, nil
+}
+
+// taggedProduct reads the same JSON as product into a type with a slice.
+type taggedProduct struct {
+	product
+	Tags []string `json:"tags"`
 }
 
 func waitNear(c *cachecore.Cache) error {
