@@ -35,7 +35,7 @@ func newNodesView(ctx *Context) *nodesView {
 // Columns of the node table: all of them from 110 columns up, the
 // essential ones below.
 var (
-	nodeColumns = []column{{title: "node", width: 0}, {title: "role", width: 8}, {title: "slots", width: 13},
+	nodeColumns = []column{{title: "node", width: 0, max: 64}, {title: "role", width: 8}, {title: "slots", width: 13},
 		{title: "ops/s", width: 8, right: true}, {title: "hit", width: 6, right: true},
 		{title: "memory", width: 18, right: true}, {title: "clients", width: 7, right: true},
 		{title: "lag", width: 12, right: true}, {title: "state", width: 14}}

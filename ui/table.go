@@ -6,12 +6,13 @@ import (
 	"charm.land/lipgloss/v2"
 )
 
-// column of a table: a header, a width (0 = take the remaining space) and
-// whether values are right-aligned (numbers).
+// column of a table: a header, a width (0 = take the remaining space, up
+// to max when max > 0) and whether values are right-aligned (numbers).
 type column struct {
 	title string
 	width int
 	right bool
+	max   int
 }
 
 // table is a scrollable list of rows with a cursor. Cells must already be
@@ -67,6 +68,9 @@ func (t *table) widths() []int {
 	}
 	if flex >= 0 {
 		w[flex] = max(4, t.width-used)
+		if m := t.cols[flex].max; m > 0 {
+			w[flex] = min(w[flex], m)
+		}
 	}
 	return w
 }
