@@ -74,3 +74,21 @@ func TestClusterAlerts(t *testing.T) {
 		})
 	}
 }
+
+// After a failover the cluster still lists the dead old master, with the
+// master role and no slots: it is down, not a fourth master.
+func TestClusterStateCountsServingMasters(t *testing.T) {
+	s := healthyCluster()
+	nodes := s.Nodes
+	// The master of 0-5460 died and its replica took its slots over.
+	nodes[0].Up, nodes[0].Slots, nodes[0].SlotCount, nodes[0].Health = false, nil, 0, "failed"
+	nodes[1].Role, nodes[1].MasterID, nodes[1].Slots, nodes[1].SlotCount = "master", "", []SlotRange{{0, 5460}}, 5461
+	// A master just added, empty, and one down that still holds slots.
+	nodes = append(nodes, NodeStatus{ID: "new", Role: "master", Up: true})
+	nodes[2].Up = false
+
+	st := (&clusterPoller{}).clusterState(nodes)
+	if st.Masters != 4 || st.Replicas != 2 || st.NodesDown != 2 {
+		t.Errorf("masters %d replicas %d down %d, want 4 (3 serving slots, 1 empty and up), 2, 2", st.Masters, st.Replicas, st.NodesDown)
+	}
+}

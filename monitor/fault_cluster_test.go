@@ -141,6 +141,11 @@ func TestFaultClusterMasterKilled(t *testing.T) {
 	if !after.Health.Up {
 		t.Errorf("the cluster is shown down: %+v", after.Health)
 	}
+	// The dead master is still listed as a master by the cluster, but it
+	// is no longer one of the masters.
+	if c := after.Cluster; c.Masters != 3 || c.Replicas != 2 || c.NodesDown != 1 {
+		t.Errorf("after the failover: %d masters, %d replicas, %d down; want 3, 2, 1", c.Masters, c.Replicas, c.NodesDown)
+	}
 	seenMu.Lock()
 	slotAlerts := 0
 	for _, s := range seen {
