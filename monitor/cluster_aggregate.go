@@ -200,15 +200,13 @@ func markHottest(nodes []NodeStatus) {
 func (c *clusterPoller) clusterState(nodes []NodeStatus) *ClusterState {
 	st := c.state
 	for _, n := range nodes {
+		// A dead master without slots is one a failover replaced: still
+		// listed as a master, it only counts in NodesDown.
 		switch {
 		case n.Role != "master":
 			st.Replicas++
 		case n.SlotCount > 0 || n.Up:
 			st.Masters++
-			// A dead master without slots is one a replica replaced
-			// after a failover: the cluster still lists it as a master
-			// until it comes back as a replica, but it is no master of
-			// anything; it counts in NodesDown only.
 		}
 		if !n.Up {
 			st.NodesDown++
