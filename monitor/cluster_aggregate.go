@@ -200,10 +200,13 @@ func markHottest(nodes []NodeStatus) {
 func (c *clusterPoller) clusterState(nodes []NodeStatus) *ClusterState {
 	st := c.state
 	for _, n := range nodes {
-		if n.Role == "master" {
-			st.Masters++
-		} else {
+		// A dead master without slots is one a failover replaced: still
+		// listed as a master, it only counts in NodesDown.
+		switch {
+		case n.Role != "master":
 			st.Replicas++
+		case n.SlotCount > 0 || n.Up:
+			st.Masters++
 		}
 		if !n.Up {
 			st.NodesDown++

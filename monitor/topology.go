@@ -80,11 +80,20 @@ func parseClusterShards(v any) ([]topoNode, error) {
 			if t.health == "failed" {
 				t.flags = append(t.flags, "fail")
 			}
-			if t.role == "master" {
-				t.slots = slots
-				masterID = t.id
-			}
 			shardNodes = append(shardNodes, t)
+		}
+		// Since Redis 7.2 a shard keeps the master a failover replaced,
+		// still with the master role until it rejoins as a replica: the
+		// slots are the healthy master's.
+		serving := -1
+		for i, t := range shardNodes {
+			if t.role == "master" && (serving < 0 || shardNodes[serving].health == "failed" && t.health != "failed") {
+				serving = i
+			}
+		}
+		if serving >= 0 {
+			shardNodes[serving].slots = slots
+			masterID = shardNodes[serving].id
 		}
 		for i := range shardNodes {
 			if shardNodes[i].role == "replica" {

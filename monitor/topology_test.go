@@ -136,3 +136,33 @@ func FuzzParseClusterNodes(f *testing.F) {
 		}
 	})
 }
+
+// Redis 7.2+ lists the master a failover replaced in its old shard, still
+// as a master (failed) until it rejoins as a replica: the slots and the
+// replicas belong to the healthy master.
+func TestParseClusterShardsAfterFailover(t *testing.T) {
+	reply := []any{
+		map[any]any{"slots": []any{int64(0), int64(5460)}, "nodes": []any{
+			map[any]any{"id": "old", "ip": "127.0.0.1", "port": int64(7000), "role": "master", "health": "fail"},
+			map[any]any{"id": "new", "ip": "127.0.0.1", "port": int64(7003), "role": "master", "health": "online"},
+			map[any]any{"id": "rep", "ip": "127.0.0.1", "port": int64(7006), "role": "replica", "health": "online"},
+		}},
+	}
+	got, err := parseClusterShards(reply)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]topoNode{}
+	for _, n := range got {
+		byID[n.id] = n
+	}
+	if old := byID["old"]; old.role != "master" || len(old.slots) != 0 || old.health != "failed" {
+		t.Errorf("the replaced master: %+v", old)
+	}
+	if n := byID["new"]; n.role != "master" || FormatSlots(n.slots) != "0-5460" {
+		t.Errorf("the serving master: %+v", n)
+	}
+	if r := byID["rep"]; r.masterID != "new" {
+		t.Errorf("the replica follows %q, want new", r.masterID)
+	}
+}

@@ -140,7 +140,10 @@ type ClusterState struct {
 	From string
 	At   time.Time
 	// Masters and Replicas count the nodes of the last topology read, and
-	// NodesDown those that did not answer their last INFO.
+	// NodesDown those that did not answer their last INFO. Masters leaves
+	// out a master that neither serves slots nor answers: the old master
+	// a failover replaced, which the cluster lists as a master until it
+	// rejoins as a replica (it counts in NodesDown).
 	Masters, Replicas, NodesDown int
 	// TopologyAt is when the topology was last read, and TopologySource
 	// with which command ("CLUSTER SHARDS" or "CLUSTER NODES").

@@ -97,6 +97,7 @@ func (f *connFlags) config(d *Deps) (connect.Config, error) {
 		}
 		c.Password = pw
 	}
+	d.setLogSecrets(c.Redact)
 	return c, nil
 }
 

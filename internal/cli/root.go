@@ -4,14 +4,12 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
 	"github.com/cachescope/cachescope/internal/connect"
@@ -33,31 +31,9 @@ type Deps struct {
 	Stdout  io.Writer
 	Stderr  io.Writer
 
-	logger   *slog.Logger
-	closeLog func()
-}
-
-// openLog sets up --log-file (or discards logs), and sends go-redis' own
-// log lines there too: by default it prints them to stderr, which would
-// scribble over the dashboard and clutter a script's output.
-func (d *Deps) openLog(path string) error {
-	d.logger, d.closeLog = slog.New(slog.DiscardHandler), func() {}
-	if path != "" {
-		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-		if err != nil {
-			return usagef("--log-file: %v", err)
-		}
-		d.logger, d.closeLog = slog.New(slog.NewTextHandler(f, nil)), func() { _ = f.Close() }
-	}
-	redis.SetLogger(redisLogger{d.logger})
-	return nil
-}
-
-// redisLogger routes go-redis' log lines to slog.
-type redisLogger struct{ l *slog.Logger }
-
-func (r redisLogger) Printf(_ context.Context, format string, v ...any) {
-	r.l.Warn("go-redis: " + fmt.Sprintf(format, v...))
+	logger     *slog.Logger
+	closeLog   func()
+	logSecrets *logRedactor
 }
 
 // args wraps a cobra argument validator so its complaints exit with
@@ -96,6 +72,14 @@ func Execute(d Deps, args []string) int {
 	root.SetOut(d.Stdout)
 	root.SetErr(d.Stderr)
 	err := root.Execute()
+	if d.logger != nil {
+		// The log gets the error too: after the dashboard it is the only
+		// record of why it stopped.
+		if err != nil {
+			d.logger.Error("exiting", "error", err)
+		}
+		d.closeLog()
+	}
 	if err == nil {
 		return ExitOK
 	}
@@ -128,7 +112,6 @@ server on this machine and refused elsewhere unless --write is given.`,
 		PersistentPreRunE: func(*cobra.Command, []string) error {
 			return d.openLog(cf.logFile)
 		},
-		PersistentPostRun: func(*cobra.Command, []string) { d.closeLog() },
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runDashboard(cmd, d, &cf, &df)
 		},

@@ -128,6 +128,13 @@ func TestCommandErrorsAreOneClearLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Each failure is logged (an empty log would prove nothing), and the
+	// passwords are not.
+	for _, want := range []string{"WRONGPASS", "NOPERM", "cache.example.com", "--tls-ca"} {
+		if !strings.Contains(string(log), want) {
+			t.Errorf("the log file lacks %q:\n%s", want, log)
+		}
+	}
 	if strings.Contains(string(log), "wrong-secret-123") || strings.Contains(string(log), redistest.ReadOnlyPassword) {
 		t.Errorf("the password is in the log file:\n%s", log)
 	}

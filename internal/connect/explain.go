@@ -152,11 +152,16 @@ func explainReply(err error, user string) (string, bool) {
 		}
 		return s, true
 	}
+	// A password in --url is in the process arguments, which any user of
+	// the machine can read with ps: the hints point at the environment
+	// and the prompt instead.
+	const passwordHint = "give the password in REDISCLI_AUTH or REDIS_PASSWORD, or type it at --askpass " +
+		"(a URL with a password belongs in REDIS_URL=redis://user:password@host, not in --url, where ps shows it)"
 	switch code := rediserr.Code(err); code {
 	case "WRONGPASS":
-		return "authentication failed (WRONGPASS): wrong user name or password. The password comes from the URL, REDISCLI_AUTH, REDIS_PASSWORD or --askpass; the user from the URL or --user", true
+		return "authentication failed (WRONGPASS): wrong user name or password. " + passwordHint + "; the user comes from --user, REDIS_USER or the URL", true
 	case "NOAUTH":
-		return "the server requires a password (NOAUTH): set REDISCLI_AUTH or REDIS_PASSWORD, put it in the URL (redis://user:password@host), or use --askpass", true
+		return "the server requires a password (NOAUTH): " + passwordHint, true
 	case "LOADING":
 		return "the server is loading its data set into memory (LOADING); it answers once done", true
 	case "MASTERDOWN":

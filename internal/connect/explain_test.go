@@ -47,12 +47,20 @@ func TestExplainAuthAndPermission(t *testing.T) {
 	}
 	tg, err := ping(t, Config{URL: "redis://" + s.Addr, Password: "wrong-secret"})
 	msg := tg.Explain(err)
-	checkLine(t, "wrong password", msg, "WRONGPASS", "REDISCLI_AUTH", "--askpass")
+	checkLine(t, "wrong password", msg, "WRONGPASS", "REDISCLI_AUTH", "REDIS_PASSWORD", "--askpass", "REDIS_URL=redis://user:password@host", "not in --url")
 	if strings.Contains(msg, "wrong-secret") {
 		t.Fatalf("the password leaked: %q", msg)
 	}
 	_, err = ping(t, Config{URL: "redis://" + s.Addr})
-	checkLine(t, "no password", Explain(err), "NOAUTH", "REDISCLI_AUTH")
+	noauth := Explain(err)
+	checkLine(t, "no password", noauth, "NOAUTH", "REDISCLI_AUTH", "REDIS_PASSWORD", "--askpass", "REDIS_URL=redis://user:password@host", "not in --url")
+	// The password in the process arguments is what ps shows: no hint
+	// may suggest a URL with a password anywhere but in REDIS_URL.
+	for what, hint := range map[string]string{"wrong password": msg, "no password": noauth} {
+		if i := strings.Index(hint, "redis://user:password@"); i < 0 || !strings.HasSuffix(hint[:i], "REDIS_URL=") || strings.Count(hint, "password@") != 1 {
+			t.Errorf("%s: the hint offers a password URL outside REDIS_URL: %q", what, hint)
+		}
+	}
 
 	tg, err = ping(t, Config{URL: "redis://" + s.Addr, Username: redistest.ReadOnlyUser, Password: redistest.ReadOnlyPassword})
 	if err != nil {
