@@ -14,8 +14,10 @@ import (
 )
 
 // clusterIdleWindow is how long the cluster's own background commands
-// (a master's PING to its replica, ...) are counted with no dashboard.
-const clusterIdleWindow = 10 * time.Second
+// (a master's PING to its replica every 10s, ...) are counted with no
+// dashboard, over as long a window as the dashboard's, so the per-node
+// figures are not skewed by a PING more or less.
+const clusterIdleWindow = dashboardWindow
 
 // measureDashboardCluster is the cluster half of measure 7: the commands
 // per second per node the dashboard's poller costs a 3-master cluster with

@@ -3,7 +3,7 @@
 # plain go-redis, go-redis's AutoPipeline and client-side cache, rueidis,
 # go-redis/cache, redis_rate, and redis-cli for the tools. It starts its
 # own redis-server processes on free loopback ports (redis-server and
-# redis-cli must be on PATH) and stops them when it ends. About 6 minutes
+# redis-cli must be on PATH) and stops them when it ends. About 5 minutes
 # on a 2-core machine.
 #
 #   bench/run.sh                       # every measure
