@@ -16,7 +16,10 @@ func TestOnCluster(t *testing.T) {
 	t.Parallel()
 	cl := sharedCluster.Get(t)
 	rdb := cl.Client(t)
-	c, err := New(Options{Redis: rdb, Namespace: "oncluster", Logger: quietLogger, OpTimeout: 2 * time.Second})
+	// The cluster is shared and outlives a run: names of this run's own
+	// keep -count=N runs from seeing the last one's keys and limits.
+	ns := fmt.Sprintf("oncluster%d", time.Now().UnixNano())
+	c, err := New(Options{Redis: rdb, Namespace: ns, Logger: quietLogger, OpTimeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +66,7 @@ func TestOnCluster(t *testing.T) {
 		}
 		var left atomic.Int64
 		_ = rdb.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
-			iter := node.Scan(ctx, 0, "oncluster:*", 1000).Iterator()
+			iter := node.Scan(ctx, 0, ns+":*", 1000).Iterator()
 			for iter.Next(ctx) {
 				left.Add(1)
 			}
@@ -75,7 +78,7 @@ func TestOnCluster(t *testing.T) {
 	})
 
 	t.Run("LimiterKeysAreHashTagged", func(t *testing.T) {
-		l := NewLimiter(rdb, LimiterOptions{Prefix: "oncluster-limit"})
+		l := NewLimiter(rdb, LimiterOptions{Prefix: ns + "-limit"})
 		for _, alg := range []Algorithm{GCRA, FixedWindow, SlidingWindow} {
 			limit := PerMinute(3)
 			limit.Algorithm = alg
@@ -92,7 +95,7 @@ func TestOnCluster(t *testing.T) {
 	})
 
 	t.Run("TelemetryIsReadBack", func(t *testing.T) {
-		tc, err := New(Options{Redis: rdb, Namespace: "oncluster-tel", Logger: quietLogger, Telemetry: 50 * time.Millisecond})
+		tc, err := New(Options{Redis: rdb, Namespace: ns + "-tel", Logger: quietLogger, Telemetry: 50 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
 		}
