@@ -84,10 +84,13 @@ type Options struct {
 	// MaxReadsInFlight bounds the single-key reads (Get, SafeGet,
 	// GetOrSet) that go to Redis on their own at once; a read that arrives
 	// while that many are out waits, and when one comes back all the reads
-	// waiting go together as one MGET (a pipeline of GETs on a cluster).
-	// Each read stays bounded by OpTimeout on its caller's side and counted
-	// as before; a caller alone never waits for a batch. 0 means 1; a
-	// negative value sends every read on its own.
+	// waiting go together as one MGET (a pipeline of GETs on a Cluster or
+	// a Ring). Each read stays bounded by OpTimeout on its caller's side
+	// and counted as before; a caller alone never waits for a batch. A
+	// batched read does not carry its caller's context values (a tracing
+	// hook sees one MGET, outside the callers' spans), and MGET reads a key
+	// of another type as absent where GET would say WRONGTYPE. 0 means 1;
+	// a negative value sends every read on its own.
 	MaxReadsInFlight int
 
 	// Near turns on the near cache, an in-process copy of hot values kept
