@@ -3,7 +3,6 @@ package cachecore
 import (
 	"context"
 	"errors"
-	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -28,13 +27,10 @@ import (
 // WRONGTYPE). A cache key of another type is a miss either way for
 // GetOrSet, which overwrites it.
 type readBatcher struct {
-	rdb         redis.UniversalClient
-	sharded     bool // a pipeline of GETs, each routed by its key, not one MGET
-	maxInFlight int  // <= 0: no batching
-
-	mu       sync.Mutex
-	inFlight int
-	pending  []*readCall
+	rdb     redis.UniversalClient
+	sharded bool // a pipeline of GETs, each routed by its key, not one MGET
+	batch   bool // false: every read goes alone
+	trips   roundTrips[*readCall]
 }
 
 // readCall is one read waiting for a batch.
@@ -49,9 +45,15 @@ type readCall struct {
 	done chan struct{}
 }
 
+// newReadBatcher returns a batcher with at most maxInFlight round trips
+// out; maxInFlight <= 0 sends every read alone.
 func newReadBatcher(rdb redis.UniversalClient, sharded bool, maxInFlight int) *readBatcher {
-	return &readBatcher{rdb: rdb, sharded: sharded, maxInFlight: maxInFlight}
+	b := &readBatcher{rdb: rdb, sharded: sharded, batch: maxInFlight > 0}
+	b.trips = roundTrips[*readCall]{max: maxInFlight, send: b.exec}
+	return b
 }
+
+func (c *readCall) queue() { c.done = make(chan struct{}) }
 
 // get reads key; redis.Nil for an absent key.
 func (b *readBatcher) get(ctx context.Context, key string) ([]byte, error) {
@@ -68,20 +70,17 @@ func (b *readBatcher) getWithTTL(ctx context.Context, key string) ([]byte, time.
 // do runs c alone or in a batch and returns its answer. A caller that
 // gives up never touches c again: the batch may still be writing it.
 func (b *readBatcher) do(c *readCall) ([]byte, time.Duration, error) {
-	if b.maxInFlight <= 0 {
+	if !b.batch {
 		b.direct(c)
 		return c.raw, c.pttl, c.err
 	}
-	b.mu.Lock()
-	if b.inFlight < b.maxInFlight {
-		b.inFlight++
-		b.mu.Unlock()
-		b.lead(c)
+	if b.trips.enter(c) {
+		func() {
+			defer b.trips.leave()
+			b.direct(c)
+		}()
 		return c.raw, c.pttl, c.err
 	}
-	c.done = make(chan struct{})
-	b.pending = append(b.pending, c)
-	b.mu.Unlock()
 	select {
 	case <-c.done:
 		return c.raw, c.pttl, c.err
@@ -89,21 +88,6 @@ func (b *readBatcher) do(c *readCall) ([]byte, time.Duration, error) {
 		// The batch may still carry this read; its answer is dropped.
 		return nil, 0, c.ctx.Err()
 	}
-}
-
-// lead reads c directly in a round-trip slot it holds, then hands the slot
-// to the reads that queued meanwhile. The slot is handed on even if the
-// read panics (a client hook's bug, recovered by an HTTP server): a lost
-// slot would leave every later read queued until its timeout.
-func (b *readBatcher) lead(c *readCall) {
-	defer func() {
-		if next := b.release(); next != nil {
-			// The caller has its answer; a goroutine carries the reads
-			// that queued meanwhile (it lives only while there is a queue).
-			go b.runBatches(next)
-		}
-	}()
-	b.direct(c)
 }
 
 // direct reads on a connection of its own, with the caller's context.
@@ -125,27 +109,6 @@ func (b *readBatcher) direct(c *readCall) {
 	c.raw, c.err = get.Bytes()
 	if c.err == nil {
 		c.pttl, c.err = pttl.Result()
-	}
-}
-
-// release ends a round trip. It returns the reads that waited for it (the
-// round trip's slot passes to them), or nil after freeing the slot.
-func (b *readBatcher) release() []*readCall {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	next := b.pending
-	b.pending = nil
-	if len(next) == 0 {
-		b.inFlight--
-		return nil
-	}
-	return next
-}
-
-func (b *readBatcher) runBatches(batch []*readCall) {
-	for batch != nil {
-		b.exec(batch)
-		batch = b.release()
 	}
 }
 

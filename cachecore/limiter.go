@@ -214,7 +214,7 @@ func NewLimiter(rdb redis.UniversalClient, opts LimiterOptions) *Limiter {
 		opts.MaxInFlight = limiterDefaultInFlight
 	}
 	l := &Limiter{rdb: rdb, prefix: opts.Prefix, failOpen: opts.FailOpen}
-	l.batch.rdb, l.batch.maxInFlight = rdb, opts.MaxInFlight
+	l.batch.init(rdb, opts.MaxInFlight)
 	l.stats.init(opts.MaxNames)
 	return l
 }

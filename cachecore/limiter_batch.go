@@ -2,7 +2,6 @@ package cachecore
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -20,35 +19,28 @@ import (
 // queue. The scripts are atomic one by one, so batching changes no
 // decision.
 type limiterBatcher struct {
-	rdb         redis.UniversalClient
-	maxInFlight int // <= 0: no batching
-
-	mu       sync.Mutex
-	inFlight int
-	// pending is non-empty only while inFlight == maxInFlight: a round trip
-	// that ends with calls waiting hands its slot to a batch of them.
-	pending []*limiterCall
+	rdb   redis.UniversalClient
+	batch bool // false: every call goes alone
+	trips roundTrips[*limiterCall]
 }
 
+// init sets the client and the bound: at most maxInFlight round trips
+// out; maxInFlight <= 0 sends every call alone.
+func (b *limiterBatcher) init(rdb redis.UniversalClient, maxInFlight int) {
+	b.rdb, b.batch = rdb, maxInFlight > 0
+	b.trips = roundTrips[*limiterCall]{max: maxInFlight, send: b.exec}
+}
+
+func (c *limiterCall) queue() { c.done = make(chan struct{}) }
+
 func (b *limiterBatcher) do(c *limiterCall) (Result, error) {
-	if b.maxInFlight <= 0 {
+	if !b.batch {
 		return c.run(b.rdb)
 	}
-	b.mu.Lock()
-	if b.inFlight < b.maxInFlight {
-		b.inFlight++
-		b.mu.Unlock()
-		res, err := c.run(b.rdb)
-		if next := b.release(); next != nil {
-			// The caller gets its answer now; a goroutine carries the
-			// waiting calls (it exists only while there is a queue).
-			go b.runBatches(next)
-		}
-		return res, err
+	if b.trips.enter(c) {
+		defer b.trips.leave()
+		return c.run(b.rdb)
 	}
-	c.done = make(chan struct{})
-	b.pending = append(b.pending, c)
-	b.mu.Unlock()
 	select {
 	case <-c.done:
 		return c.res, c.err
@@ -56,27 +48,6 @@ func (b *limiterBatcher) do(c *limiterCall) (Result, error) {
 		// The batch may still run this call's script; like a direct call
 		// whose ctx ends after sending, the units may have been spent.
 		return Result{}, c.ctx.Err()
-	}
-}
-
-// release ends a round trip. It returns the calls that waited for it (the
-// slot passes to them), or nil after freeing the slot.
-func (b *limiterBatcher) release() []*limiterCall {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	next := b.pending
-	b.pending = nil
-	if len(next) == 0 {
-		b.inFlight--
-		return nil
-	}
-	return next
-}
-
-func (b *limiterBatcher) runBatches(batch []*limiterCall) {
-	for batch != nil {
-		b.exec(batch)
-		batch = b.release()
 	}
 }
 

@@ -33,9 +33,8 @@ func (h *limiterPipelineCounter) ProcessPipelineHook(next redis.ProcessPipelineH
 }
 
 func (b *limiterBatcher) inFlightNow() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.inFlight
+	n, _ := b.trips.counts()
+	return n
 }
 
 // Under concurrency calls are batched, and every caller still gets its
@@ -141,7 +140,6 @@ func TestLimiterQueuedCallThatGaveUpSpendsNothing(t *testing.T) {
 }
 
 func (b *limiterBatcher) pendingNow() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return len(b.pending)
+	_, n := b.trips.counts()
+	return n
 }

@@ -1,0 +1,78 @@
+package cachecore
+
+import "sync"
+
+// queueable is a call that can wait in a batch: queue prepares it to wait
+// (its done channel), and is called only when it does, so a call that goes
+// straight out allocates nothing for it.
+type queueable interface{ queue() }
+
+// roundTrips bounds the round trips a batcher has outstanding. A call that
+// arrives while all of them are out waits; when one comes back, every call
+// waiting goes out together as one batch, in the slot it frees. Below the
+// bound a call goes alone, at once: batching adds no latency without a
+// queue. The read batcher and the limiter's share it.
+type roundTrips[C queueable] struct {
+	max  int
+	send func(batch []C) // sends one batch and answers each of its calls
+
+	mu       sync.Mutex
+	inFlight int
+	// pending is non-empty only while inFlight == max: a round trip that
+	// ends with calls waiting hands its slot to a batch of them.
+	pending []C
+}
+
+// enter takes a slot for c, or queues c (prepared to wait) when every slot
+// is taken. It reports whether c holds a slot: then the caller sends c
+// itself and calls leave.
+func (r *roundTrips[C]) enter(c C) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.inFlight < r.max {
+		r.inFlight++
+		return true
+	}
+	c.queue()
+	r.pending = append(r.pending, c)
+	return false
+}
+
+// leave ends a direct round trip and hands its slot to the calls that
+// queued meanwhile: a goroutine carries them, living only while there is
+// a queue. Deferred by the caller, the slot is handed on even if sending
+// panicked (a client hook's bug, recovered by an HTTP server): a lost slot
+// would leave every later call queued until its timeout.
+func (r *roundTrips[C]) leave() {
+	if next := r.release(); next != nil {
+		go r.run(next)
+	}
+}
+
+// release ends a round trip. It returns the calls that waited for it (the
+// slot passes to them), or nil after freeing the slot.
+func (r *roundTrips[C]) release() []C {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	next := r.pending
+	r.pending = nil
+	if len(next) == 0 {
+		r.inFlight--
+		return nil
+	}
+	return next
+}
+
+func (r *roundTrips[C]) run(batch []C) {
+	for batch != nil {
+		r.send(batch)
+		batch = r.release()
+	}
+}
+
+// counts returns the slots taken and the calls waiting, for tests.
+func (r *roundTrips[C]) counts() (inFlight, pending int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.inFlight, len(r.pending)
+}
