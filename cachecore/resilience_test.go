@@ -6,6 +6,10 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cachescope/cachescope/internal/redistest"
 )
 
 // waitFor polls cond until it holds or the deadline passes.
@@ -20,8 +24,31 @@ func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
 	}
 }
 
+// patientTimeout is the client timeouts of the tests that hang a server:
+// far longer than any bound they assert, so only OpTimeout can end a call
+// to a hung server in time, not the client's ReadTimeout (3s by default)
+// falling back in its place.
+const patientTimeout = 30 * time.Second
+
+// newPatientCache is newRealCache with a client that dials, reads and
+// writes for up to patientTimeout (context deadlines stay honoured).
+func newPatientCache(t *testing.T, opts Options) (*Cache, *redistest.Server, *redis.Client) {
+	t.Helper()
+	s := redistest.Start(t)
+	o := s.Options()
+	o.DialTimeout, o.ReadTimeout, o.WriteTimeout = patientTimeout, patientTimeout, patientTimeout
+	rdb := redis.NewClient(o)
+	t.Cleanup(func() { _ = rdb.Close() })
+	opts.Redis, opts.Logger = rdb, quietLogger
+	c, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, s, rdb
+}
+
 func TestRedisDownGetOrSetServesLoaderAndBreakerCycles(t *testing.T) {
-	c, s, rdb := newRealCache(t, Options{
+	c, s, rdb := newPatientCache(t, Options{
 		OpTimeout:        100 * time.Millisecond,
 		BreakerThreshold: 3,
 		BreakerCooldown:  300 * time.Millisecond,
@@ -46,7 +73,8 @@ func TestRedisDownGetOrSetServesLoaderAndBreakerCycles(t *testing.T) {
 		if err != nil || v != i {
 			t.Fatalf("GetOrSet with Redis hung = %v, %v", v, err)
 		}
-		// Far above 3 round trips of 100ms: this catches a hang, not speed.
+		// Far above 3 round trips of 100ms, far below patientTimeout: this
+		// catches a call bounded by anything but OpTimeout, not slowness.
 		if d := time.Since(start); d > 5*time.Second {
 			t.Fatalf("GetOrSet took %v with Redis hung: not bounded by OpTimeout", d)
 		}

@@ -10,24 +10,53 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/cachescope/cachescope/cachecore"
+	"github.com/cachescope/cachescope/internal/redistest"
 )
 
 var quietLogger = slog.New(slog.NewTextHandler(io.Discard, nil))
 
+// patientTimeout is the client timeouts of the fault tests that hang a
+// server: far longer than any bound they assert, so only the library's own
+// Timeout or OpTimeout can end a call to a hung server in time, not the
+// client's ReadTimeout (3s by default) falling back in its place.
+const patientTimeout = 30 * time.Second
+
+// patientOptions are s's client options with patientTimeout for dialing,
+// reading and writing (context deadlines stay honoured).
+func patientOptions(s *redistest.Server) *redis.Options {
+	o := s.Options()
+	o.DialTimeout, o.ReadTimeout, o.WriteTimeout = patientTimeout, patientTimeout, patientTimeout
+	return o
+}
+
+// patientClient is a client of s with patientOptions, closed at cleanup.
+func patientClient(t *testing.T, s *redistest.Server) *redis.Client {
+	t.Helper()
+	c := redis.NewClient(patientOptions(s))
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
 // A hung server (SIGSTOP: connections stay open, nothing answers) while
 // cachecore and the poller both use it: every cache call returns the
 // loader's value within a bound, the breaker opens, the poller reports
-// DOWN with "timeout" after its own Timeout; SIGCONT recovers both.
+// DOWN with "timeout" after its own Timeout; SIGCONT recovers both. The
+// clients wait patientTimeout, so a cache or poller that did not bound its
+// calls by its own timeout would hang far past the bounds asserted.
 func TestFaultHungServer(t *testing.T) {
 	t.Parallel()
 	s := startServer(t)
-	cache, err := cachecore.New(cachecore.Options{Redis: s.Client(t), Namespace: "hung", Logger: quietLogger,
+	cache, err := cachecore.New(cachecore.Options{Redis: patientClient(t, s.Server), Namespace: "hung", Logger: quietLogger,
 		OpTimeout: 100 * time.Millisecond, BreakerThreshold: 3, BreakerCooldown: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := NewPoller(s.watched, Options{Timeout: 300 * time.Millisecond})
+	watched := patientClient(t, s.Server)
+	redistest.ForbidDangerous(t, watched)
+	p := NewPoller(watched, Options{Timeout: 300 * time.Millisecond})
 	ctx := context.Background()
 	load := func(i int) func(context.Context) (int, error) {
 		return func(context.Context) (int, error) { return i, nil }
@@ -54,10 +83,11 @@ func TestFaultHungServer(t *testing.T) {
 		if err != nil || v != i {
 			t.Fatalf("GetOrSet with Redis hung = %v, %v", v, err)
 		}
-		// Far above its budget (a few OpTimeouts): this catches a hang,
-		// not slowness.
+		// Far above its budget (a few OpTimeouts), far below
+		// patientTimeout: this catches a call bounded by anything but
+		// OpTimeout, not slowness.
 		if d := time.Since(start); d > 5*time.Second {
-			t.Fatalf("GetOrSet took %v with Redis hung", d)
+			t.Fatalf("GetOrSet took %v with Redis hung: not bounded by OpTimeout", d)
 		}
 	}
 	if st := cache.Stats().Breaker; st.State != cachecore.BreakerOpen {
@@ -65,7 +95,8 @@ func TestFaultHungServer(t *testing.T) {
 	}
 	start := time.Now()
 	hung := p.Poll(ctx)
-	if d := time.Since(start); d > 10*time.Second {
+	// Far above Timeout, far below patientTimeout.
+	if d := time.Since(start); d > 5*time.Second {
 		t.Fatalf("a poll took %v with Redis hung: the tick is not bounded by Options.Timeout", d)
 	}
 	if hung.Health.Up || hung.Health.Reason != "timeout" || len(hung.Alerts) != 1 || hung.Alerts[0].ID != AlertDown {
