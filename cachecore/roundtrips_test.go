@@ -1,9 +1,14 @@
 package cachecore
 
 import (
+	"context"
+	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 type gateCall struct {
@@ -52,20 +57,43 @@ func TestRoundTripsQueueAndHandOver(t *testing.T) {
 	}
 }
 
-// A call that panics while holding the slot (a client hook's bug, which an
-// HTTP server recovers) still frees it: later calls go straight out
-// instead of queueing until their timeout.
-func TestRoundTripsSlotSurvivesAPanic(t *testing.T) {
-	r := &roundTrips[*gateCall]{max: 1, send: func([]*gateCall) {}}
+// A read that panics while holding the slot (a client hook's bug, which
+// an HTTP server recovers) still frees it: the next read goes straight out
+// instead of queueing until its timeout.
+func TestReadSlotSurvivesAPanic(t *testing.T) {
+	var panicking atomic.Bool
+	panicking.Store(true)
+	// Nothing listens there: a read that goes out fails at once with a
+	// dial error; one that queues behind a lost slot waits for its context.
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, ContextTimeoutEnabled: true})
+	t.Cleanup(func() { _ = rdb.Close() })
+	rdb.AddHook(panicHook{&panicking})
+	b := newReadBatcher(rdb, false, 1)
 	func() {
 		defer func() { _ = recover() }()
-		if !r.enter(&gateCall{}) {
-			t.Fatal("no slot")
-		}
-		defer r.leave()
-		panic("a hook's bug")
+		_, _ = b.get(context.Background(), "k")
+		t.Fatal("the hook did not panic")
 	}()
-	if !r.enter(&gateCall{}) {
-		t.Fatal("the slot was lost with the panic: the next call queued")
+	panicking.Store(false)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_, err := b.get(ctx, "k")
+	if err == nil || errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("the read after a panic: %v; want a dial error (the slot was lost and it queued)", err)
 	}
+}
+
+type panicHook struct{ on *atomic.Bool }
+
+func (h panicHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h panicHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if h.on.Load() {
+			panic("a hook's bug")
+		}
+		return next(ctx, cmd)
+	}
+}
+func (h panicHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
 }
