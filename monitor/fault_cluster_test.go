@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/cachescope/cachescope/cachecore"
 	"github.com/cachescope/cachescope/internal/redistest"
 )
@@ -185,4 +187,95 @@ func TestFaultClusterMasterKilled(t *testing.T) {
 		t.Errorf("%d wrong values", wrong.Load())
 	}
 	t.Logf("%d application calls, %d cachecore errors in all", calls.Load(), cache.Stats().Errors)
+}
+
+// Every node of a cluster is polled at once, each bounded by Timeout on its
+// own: with the three replicas hung (SIGSTOP; a hung replica serves no
+// slots, so nothing fails over), one tick takes about one Timeout, not one
+// per hung node, and shows the hung nodes down with "timeout" and the
+// others up. The clients wait patientTimeout, so only Timeout ends a hung
+// node's tick.
+func TestFaultClusterHungNodesPolledInParallel(t *testing.T) {
+	t.Parallel()
+	// Its own cluster: the shared one's other users must not see replicas
+	// hang.
+	cl := redistest.StartCluster(t, redistest.ClusterConfig{Masters: 3, Replicas: 1})
+	co := cl.Options()
+	co.DialTimeout, co.ReadTimeout, co.WriteTimeout = patientTimeout, patientTimeout, patientTimeout
+	watched := redis.NewClusterClient(co)
+	t.Cleanup(func() { _ = watched.Close() })
+	redistest.ForbidDangerous(t, watched)
+	const timeout = 2 * time.Second
+	clock := newFakeClock()
+	p := clockedPoller(watched, Options{Timeout: timeout}, clock)
+	t.Cleanup(func() { _ = p.Close() })
+
+	before := pollAfter(t, p, clock, 0)
+	if len(before.Nodes) != 6 {
+		t.Fatalf("%d nodes before the pause, want 6", len(before.Nodes))
+	}
+	servers := map[string]*redistest.Server{}
+	for _, s := range cl.Nodes {
+		servers[s.Addr] = s
+	}
+	hung := map[string]bool{}
+	for _, n := range before.Nodes {
+		if !n.Up {
+			t.Fatalf("before the pause: %+v", n)
+		}
+		if n.Role == "replica" {
+			hung[n.Addr] = true
+		}
+	}
+	if len(hung) != 3 {
+		t.Fatalf("%d replicas, want 3: %+v", len(hung), before.Nodes)
+	}
+	for addr := range hung {
+		s := servers[addr]
+		if s == nil {
+			t.Fatalf("no server at %s", addr)
+		}
+		if err := s.Pause(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Resume() })
+	}
+
+	start := time.Now()
+	during := pollAfter(t, p, clock, time.Second)
+	// Parallel: about one Timeout (2s). One node after the other: at
+	// least three (6s), however fast the machine. The bound leaves a whole
+	// Timeout for a loaded machine's overhead.
+	d := time.Since(start)
+	t.Logf("a tick with %d nodes hung took %v", len(hung), d)
+	if d >= 2*timeout {
+		t.Fatalf("a tick took %v with %d of %d nodes hung and Timeout %v: the nodes are not polled in parallel",
+			d, len(hung), len(during.Nodes), timeout)
+	}
+	if len(during.Nodes) != 6 {
+		t.Fatalf("%d nodes during the pause, want 6", len(during.Nodes))
+	}
+	for _, n := range during.Nodes {
+		switch {
+		case hung[n.Addr] && (n.Up || n.Reason != "timeout"):
+			t.Errorf("hung node %s: up %v, reason %q (%s)", n.Addr, n.Up, n.Reason, n.Error)
+		case !hung[n.Addr] && !n.Up:
+			t.Errorf("node %s is down: %s", n.Addr, n.Error)
+		}
+	}
+
+	for addr := range hung {
+		if err := servers[addr].Resume(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, "every node up again", func() bool {
+		s := pollAfter(t, p, clock, time.Second)
+		for _, n := range s.Nodes {
+			if !n.Up {
+				return false
+			}
+		}
+		return len(s.Nodes) == 6
+	})
 }
