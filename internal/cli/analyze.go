@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os/signal"
-	"sync"
 	"syscall"
 	"time"
 
@@ -100,17 +99,9 @@ func usageIfBadQuery(err error) error {
 }
 
 func analyzeProgress(w io.Writer) func(monitor.Analysis) {
-	var mu sync.Mutex
-	var last time.Time
-	return func(a monitor.Analysis) {
-		mu.Lock()
-		defer mu.Unlock()
-		if time.Since(last) < 100*time.Millisecond {
-			return
-		}
-		last = time.Now()
-		fmt.Fprintf(w, "\r\x1b[Kanalyzed %d keys, examined ~%d of ~%d", a.Keys, a.Examined, a.Total)
-	}
+	return throttledLine(w, func(a monitor.Analysis) string {
+		return fmt.Sprintf("analyzed %d keys, examined ~%d of ~%d", a.Keys, a.Examined, a.Total)
+	})
 }
 
 type namespaceJSON struct {

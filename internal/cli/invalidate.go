@@ -194,16 +194,24 @@ func readAnswer(r *bufio.Reader) (string, error) {
 // progressLine returns a Progress callback that redraws one status line
 // at most every 100ms.
 func progressLine(w io.Writer) func(monitor.InvalidateReport) {
+	return throttledLine(w, func(r monitor.InvalidateReport) string {
+		return fmt.Sprintf("scanned ~%d, matched %d, deleted %d", r.Scanned, r.Matched, r.Deleted)
+	})
+}
+
+// throttledLine returns a progress callback that redraws one status line
+// on w, at most every 100ms, with the text line makes of a report.
+func throttledLine[R any](w io.Writer, line func(R) string) func(R) {
 	var mu sync.Mutex
 	var last time.Time
-	return func(r monitor.InvalidateReport) {
+	return func(r R) {
 		mu.Lock()
 		defer mu.Unlock()
 		if time.Since(last) < 100*time.Millisecond {
 			return
 		}
 		last = time.Now()
-		fmt.Fprintf(w, "\r\x1b[Kscanned ~%d, matched %d, deleted %d", r.Scanned, r.Matched, r.Deleted)
+		fmt.Fprint(w, "\r\x1b[K"+line(r))
 	}
 }
 
