@@ -132,26 +132,11 @@ func (p *Poller) Close() error {
 //
 // A tick in flight when ctx ends is abandoned without being delivered.
 func (p *Poller) Run(ctx context.Context, deliver func(*Snapshot)) error {
-	if !p.running.CompareAndSwap(false, true) {
-		return ErrRunning
-	}
-	defer p.running.Store(false)
-
-	ticker := time.NewTicker(p.opts.Interval)
-	defer ticker.Stop()
-	for {
-		s := p.tick(ctx, false)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
+	poll := func(ctx context.Context) *Snapshot { return p.tick(ctx, false) }
+	return runEvery(ctx, &p.running, p.opts.Interval, poll, func(s *Snapshot) {
 		p.latest.Store(s)
 		if deliver != nil {
 			deliver(s)
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-ticker.C:
-		}
-	}
+	})
 }
