@@ -242,3 +242,39 @@ func TestEndToEndDemoAppView(t *testing.T) {
 	tm.Send("q")
 	tm.WaitExit(15 * time.Second)
 }
+
+// TestEndToEndHungServer: a server stopped with SIGSTOP keeps its
+// connections open and answers nothing. The dashboard says DOWN within its
+// timeout, keeps answering keys meanwhile (it switches views), and is UP
+// again after SIGCONT.
+func TestEndToEndHungServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test skipped in -short mode")
+	}
+	srv := redistest.Start(t)
+	bin := buildBinary(t)
+	tm := tmuxtest.Start(t, 100, 30, bin+" --url redis://"+srv.Addr+" --refresh 250ms")
+	tm.WaitText("● UP", 15*time.Second)
+	if err := srv.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Resume() })
+	if screen := tm.WaitText("● DOWN", 15*time.Second); !strings.Contains(screen, "timeout") {
+		t.Fatalf("DOWN without the reason (a timeout):\n%s", screen)
+	}
+	// The UI is not frozen behind the hung server: a view switch shows.
+	tm.Send(":")
+	tm.Type("slowlog")
+	tm.Send("Enter")
+	tm.WaitText("Commands", 5*time.Second)
+	tm.Send(":")
+	tm.Type("overview")
+	tm.Send("Enter")
+	tm.WaitText("● DOWN", 5*time.Second)
+	if err := srv.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	tm.WaitText("● UP", 15*time.Second)
+	tm.Send("q")
+	tm.WaitExit(10 * time.Second)
+}
