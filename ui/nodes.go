@@ -190,7 +190,8 @@ func (v *nodesView) View() string {
 	out = append(out, "")
 	events := v.eventLines(s, max(3, v.height/4))
 	v.list.width = v.width - 2
-	v.list.height = max(1, min(len(s.Nodes), v.height-len(out)-len(events)-2))
+	v.list.height = max(1, min(len(v.list.rows), v.height-len(out)-len(events)-2))
+	v.list.clamp()
 	out = append(out, indent(v.list.view(st)), "")
 	out = append(out, events...)
 	return strings.Join(out, "\n")

@@ -63,3 +63,23 @@ func TestSentinelMasterIsShown(t *testing.T) {
 		t.Errorf("Nodes header %q", h)
 	}
 }
+
+// A single master's replicas, which its INFO lists, all show as rows
+// under it, not only the first.
+func TestNodesViewListsASingleMastersReplicas(t *testing.T) {
+	a := newTestApp(t, 120, 40)
+	s := fakeSnapshot(60)
+	s.Replication.Replicas = []monitor.Replica{
+		{Addr: "10.0.0.2:6379", State: "online", Offset: 100, Lag: 0},
+		{Addr: "10.0.0.3:6379", State: "online", Offset: 90, Lag: 1},
+		{Addr: "10.0.0.4:6379", State: "wait_bgsave", Offset: 0, Lag: 0},
+	}
+	a.Update(SnapshotMsg{Snap: s})
+	a.show("Nodes")
+	screen := stripANSI(render(a))
+	for _, r := range s.Replication.Replicas {
+		if !strings.Contains(screen, "└ "+r.Addr) {
+			t.Errorf("replica %s not shown:\n%s", r.Addr, screen)
+		}
+	}
+}
