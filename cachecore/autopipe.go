@@ -55,6 +55,15 @@ func newReadBatcher(rdb redis.UniversalClient, sharded bool, maxInFlight int) *r
 
 func (c *readCall) queue() { c.done = make(chan struct{}) }
 
+func (c *readCall) fail(err error) {
+	select {
+	case <-c.done:
+	default:
+		c.err = err
+		close(c.done)
+	}
+}
+
 // get reads key; redis.Nil for an absent key.
 func (b *readBatcher) get(ctx context.Context, key string) ([]byte, error) {
 	raw, _, err := b.do(&readCall{ctx: ctx, key: key})

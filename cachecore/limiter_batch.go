@@ -33,6 +33,15 @@ func (b *limiterBatcher) init(rdb redis.UniversalClient, maxInFlight int) {
 
 func (c *limiterCall) queue() { c.done = make(chan struct{}) }
 
+func (c *limiterCall) fail(err error) {
+	select {
+	case <-c.done:
+	default:
+		c.err = err
+		close(c.done)
+	}
+}
+
 func (b *limiterBatcher) do(c *limiterCall) (Result, error) {
 	if !b.batch {
 		return c.run(b.rdb)

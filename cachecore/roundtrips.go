@@ -1,11 +1,18 @@
 package cachecore
 
-import "sync"
+import (
+	"fmt"
+	"sync"
+)
 
 // queueable is a call that can wait in a batch: queue prepares it to wait
 // (its done channel), and is called only when it does, so a call that goes
-// straight out allocates nothing for it.
-type queueable interface{ queue() }
+// straight out allocates nothing for it. fail answers it with err unless
+// it has its answer already.
+type queueable interface {
+	queue()
+	fail(err error)
+}
 
 // roundTrips bounds the round trips a batcher has outstanding. A call that
 // arrives while all of them are out waits; when one comes back, every call
@@ -63,7 +70,19 @@ func (r *roundTrips[C]) release() []C {
 	return next
 }
 
+// run sends batches until no call waits. A batch that panics (a client
+// hook's bug) answers its calls with an error instead of crashing the
+// process from a goroutine no caller can recover, and hands the slot on.
 func (r *roundTrips[C]) run(batch []C) {
+	defer func() {
+		if p := recover(); p != nil {
+			err := fmt.Errorf("cachecore: a batched call panicked: %v", p)
+			for _, c := range batch {
+				c.fail(err)
+			}
+			r.leave()
+		}
+	}()
 	for batch != nil {
 		r.send(batch)
 		batch = r.release()

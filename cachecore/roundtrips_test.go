@@ -3,6 +3,7 @@ package cachecore
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,7 +17,8 @@ type gateCall struct {
 	queued bool
 }
 
-func (c *gateCall) queue() { c.queued = true }
+func (c *gateCall) queue()     { c.queued = true }
+func (c *gateCall) fail(error) {}
 
 func TestRoundTripsQueueAndHandOver(t *testing.T) {
 	var mu sync.Mutex
@@ -96,4 +98,57 @@ func (h panicHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 }
 func (h panicHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return next
+}
+
+// A batch that panics (a pipeline hook's bug) runs on a goroutine of its
+// own, which no caller can recover: it answers its reads with an error
+// instead of crashing the process, and the slot is handed on.
+func TestABatchThatPanicsFailsItsReads(t *testing.T) {
+	release := make(chan struct{})
+	entered := make(chan struct{}, 1)
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, ContextTimeoutEnabled: true})
+	t.Cleanup(func() { _ = rdb.Close() })
+	rdb.AddHook(blockThenPanicHook{entered: entered, release: release})
+	b := newReadBatcher(rdb, false, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	first := make(chan error, 1)
+	go func() { _, err := b.get(ctx, "held"); first <- err }()
+	<-entered // the first read holds the only slot
+	queued := make(chan error, 2)
+	for _, k := range []string{"a", "b"} {
+		go func() { _, err := b.get(ctx, k); queued <- err }()
+	}
+	waitFor(t, "two reads queued", 5*time.Second, func() bool { _, p := b.trips.counts(); return p == 2 })
+	close(release)
+	<-first
+	for i := 0; i < 2; i++ {
+		if err := <-queued; err == nil || !strings.Contains(err.Error(), "panicked") {
+			t.Fatalf("a read of the batch that panicked: %v", err)
+		}
+	}
+	waitFor(t, "the slot freed", 5*time.Second, func() bool { in, p := b.trips.counts(); return in == 0 && p == 0 })
+}
+
+// blockThenPanicHook holds single commands until release, and panics on
+// every pipeline.
+type blockThenPanicHook struct {
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (h blockThenPanicHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h blockThenPanicHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		select {
+		case h.entered <- struct{}{}:
+		default:
+		}
+		<-h.release
+		return next(ctx, cmd)
+	}
+}
+func (h blockThenPanicHook) ProcessPipelineHook(redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(context.Context, []redis.Cmder) error { panic("a pipeline hook's bug") }
 }
