@@ -142,7 +142,7 @@ func redactSnapshot(s *monitor.Snapshot, t *connect.Target) *monitor.Snapshot {
 	}
 	c.Nodes = make([]monitor.NodeStatus, len(s.Nodes))
 	for i, n := range s.Nodes {
-		n.Error = red(n.Error)
+		n.Error, n.Reason = red(n.Error), red(n.Reason)
 		if n.Snapshot != nil {
 			n.Snapshot = redactSnapshot(n.Snapshot, t)
 			changed = changed || n.Snapshot != s.Nodes[i].Snapshot
@@ -158,6 +158,12 @@ func redactSnapshot(s *monitor.Snapshot, t *connect.Target) *monitor.Snapshot {
 		cl := *c.Cluster
 		cl.Error = red(cl.Error)
 		c.Cluster = &cl
+	}
+	if len(s.Unavailable) > 0 {
+		c.Unavailable = make(map[monitor.Panel]string, len(s.Unavailable))
+		for p, why := range s.Unavailable {
+			c.Unavailable[p] = red(why)
+		}
 	}
 	if !changed {
 		return s

@@ -32,10 +32,11 @@ func TestPasswordNeverReachesTheDashboard(t *testing.T) {
 	node := &monitor.Snapshot{Addr: "127.0.0.1:7001", Health: monitor.Health{Error: leak, Reason: leak, Err: errors.New(leak)}}
 	snap := &monitor.Snapshot{
 		Addr: tg.Display, Mode: monitor.ModeCluster, Time: now,
-		Health:  monitor.Health{Error: leak, Reason: leak, Err: errors.New(leak), Since: now},
-		Nodes:   []monitor.NodeStatus{{Addr: "127.0.0.1:7001", Role: "master", Error: leak, Snapshot: node}},
-		Events:  []monitor.TopologyEvent{{Time: now, Kind: monitor.TopologyNodeDown, Message: "node down: " + leak}},
-		Cluster: &monitor.ClusterState{Error: "topology: " + leak},
+		Health:      monitor.Health{Error: leak, Reason: leak, Err: errors.New(leak), Since: now},
+		Nodes:       []monitor.NodeStatus{{Addr: "127.0.0.1:7001", Role: "master", Error: leak, Reason: leak, Snapshot: node}},
+		Unavailable: map[monitor.Panel]string{monitor.PanelSlowlog: leak},
+		Events:      []monitor.TopologyEvent{{Time: now, Kind: monitor.TopologyNodeDown, Message: "node down: " + leak}},
+		Cluster:     &monitor.ClusterState{Error: "topology: " + leak},
 	}
 	snap.Alerts = monitor.Evaluate(snap, monitor.Thresholds{})
 	red := redactSnapshot(snap, tg)
@@ -44,8 +45,9 @@ func TestPasswordNeverReachesTheDashboard(t *testing.T) {
 	}
 	for what, text := range map[string]string{
 		"health": red.Health.Error + red.Health.Reason + red.Health.Err.Error(), "alerts": red.Alerts[0].Message,
-		"node": red.Nodes[0].Error + red.Nodes[0].Snapshot.Health.Error, "event": red.Events[0].Message,
-		"cluster": red.Cluster.Error, "report": mustJSON(t, monitor.NewReport(red)),
+		"node": red.Nodes[0].Error + red.Nodes[0].Reason + red.Nodes[0].Snapshot.Health.Error, "event": red.Events[0].Message,
+		"unavailable": red.Unavailable[monitor.PanelSlowlog],
+		"cluster":     red.Cluster.Error, "report": mustJSON(t, monitor.NewReport(red)),
 	} {
 		if strings.Contains(text, secret) || !strings.Contains(text, "***") {
 			t.Errorf("%s: %q", what, text)

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/cachescope/cachescope/internal/sanitize"
 )
 
 // Config is what the user asked for. Zero values mean the defaults noted.
@@ -161,11 +163,17 @@ func Open(ctx context.Context, c Config) (*Target, error) {
 // line), so a password that a library echoed never reaches the screen.
 func (t *Target) Redact(s string) string { return t.config.Redact(s) }
 
-// Redact removes c's secrets from s.
+// Redact removes c's secrets from s, as they are and as sanitize.Line
+// escapes them (text is often escaped before it is redacted: a password
+// with a backslash or a control character would slip through).
 func (c Config) Redact(s string) string {
 	for _, secret := range []string{c.Password, c.SentinelPassword, urlPassword(c.URL)} {
-		if len(secret) >= 1 {
-			s = strings.ReplaceAll(s, secret, "***")
+		if secret == "" {
+			continue
+		}
+		s = strings.ReplaceAll(s, secret, "***")
+		if escaped := sanitize.Line(secret); escaped != secret {
+			s = strings.ReplaceAll(s, escaped, "***")
 		}
 	}
 	return s

@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cachescope/cachescope/internal/redistest"
+	"github.com/cachescope/cachescope/internal/sanitize"
 )
 
 func TestOpenStandaloneFromURLAndFlags(t *testing.T) {
@@ -75,6 +76,15 @@ func TestOpenUsageErrorsAndRedaction(t *testing.T) {
 	c := Config{URL: "redis://u:hunter2@h:1", SentinelPassword: "sentpw"}
 	if got := c.Redact("dial redis://u:hunter2@h:1 failed, sentpw"); strings.Contains(got, "hunter2") || strings.Contains(got, "sentpw") {
 		t.Fatalf("Redact = %q", got)
+	}
+	// Text is often escaped for the terminal before it is redacted: a
+	// password with a backslash or a control character must not slip
+	// through in its escaped form.
+	c = Config{Password: "p\\ss\x1bword"}
+	for _, text := range []string{"WRONGPASS for " + c.Password, sanitize.Line("WRONGPASS for " + c.Password)} {
+		if got := c.Redact(text); strings.Contains(got, "ss") {
+			t.Errorf("Redact(%q) = %q", text, got)
+		}
 	}
 }
 
