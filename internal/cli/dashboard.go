@@ -109,9 +109,13 @@ func runUI(ctx context.Context, d *Deps, s uiSession) error {
 	defer app.Close()
 	p := tea.NewProgram(app, tea.WithContext(ctx), tea.WithInput(d.Stdin), tea.WithOutput(d.Stdout))
 	_, err = p.Run()
+	// A program stopped by the context (a signal) is not a failure; any
+	// other error of the program is, and is returned. Read before cancel,
+	// which ends the context in any case.
+	interrupted := ctx.Err() != nil
 	cancel()
 	<-done
-	if err != nil && ctx.Err() == nil {
+	if err != nil && !interrupted {
 		return fmt.Errorf("dashboard: %w", err)
 	}
 	return nil
