@@ -102,8 +102,10 @@ func readRespDepth(r *bufio.Reader, depth int) (any, error) {
 		switch kind {
 		case '>':
 			return respPush(items), nil
-		case '|': // an attribute precedes the real reply
-			return readRespDepth(r, depth)
+		case '|': // an attribute precedes the real reply; a chain of them
+			// counts as nesting, so a hostile stream of attributes ends in
+			// an error, not a stack overflow
+			return readRespDepth(r, depth+1)
 		}
 		return items, nil
 	}

@@ -82,11 +82,15 @@ func TestReadRespRejectsMalformedInput(t *testing.T) {
 	for _, in := range []string{
 		"", "\r\n", "?x\r\n", ":abc\r\n", "$5\r\nab\r\n", "$-5\r\n", "*2\r\n:1\r\n",
 		"$3\r\nabcXY", "*99999999999\r\n", "+OK\n", strings.Repeat("*1\r\n", 40) + ":1\r\n",
+		strings.Repeat("|0\r\n", 1_000_000) + ":1\r\n", // attributes without end
 	} {
 		_, err := readResp(bufio.NewReader(strings.NewReader(in)))
 		if err == nil {
 			t.Errorf("%q: no error", in)
 		}
+	}
+	if v, err := readResp(bufio.NewReader(strings.NewReader("|1\r\n+ttl\r\n:3\r\n:7\r\n"))); err != nil || v != int64(7) {
+		t.Fatalf("a reply after an attribute: %#v %v", v, err)
 	}
 	v, err := readResp(bufio.NewReader(strings.NewReader(">2\r\n$10\r\ninvalidate\r\n*2\r\n$1\r\na\r\n$1\r\nb\r\n")))
 	push, ok := v.(respPush)
