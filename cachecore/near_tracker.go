@@ -29,7 +29,8 @@ type tracker struct {
 	done   chan struct{}
 
 	mu     sync.Mutex
-	conn   net.Conn
+	conn   net.Conn // the connection being dialed or tracking, for close
+	live   net.Conn // conn once tracking is on: the only one sync writes to
 	connID int64
 
 	writeMu sync.Mutex // PINGs come from the pinger and from sync
@@ -161,7 +162,7 @@ func (t *tracker) connect() (net.Conn, *bufio.Reader, error) {
 	}
 	_ = conn.SetDeadline(time.Time{})
 	t.mu.Lock()
-	t.connID = id
+	t.connID, t.live = id, conn
 	t.mu.Unlock()
 	return conn, rd, nil
 }
@@ -235,7 +236,7 @@ func (t *tracker) write(conn net.Conn, b []byte) error {
 // queued before it. It is false if the connection is down or ctx ends.
 func (t *tracker) sync(ctx context.Context) bool {
 	t.mu.Lock()
-	conn := t.conn
+	conn := t.live // never one still in its handshake, whose replies it would take
 	t.mu.Unlock()
 	if conn == nil {
 		return false
