@@ -60,8 +60,7 @@ func NewPoller(rdb redis.UniversalClient, opts Options) *Poller {
 		n.resp3 = c.Options().Protocol != 2 // 0 means 3
 		if isFailoverClient(c) {
 			n.mode = ModeSentinel
-			n.tracker = &dialTracker{}
-			c.AddHook(n.tracker)
+			n.tracker = trackerFor(c)
 		}
 	}
 	p.node = n

@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"runtime"
+	"sync"
 	"sync/atomic"
+	"weak"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -16,6 +19,27 @@ import (
 // dialed is the master it is on: knowing it costs no command.
 type dialTracker struct {
 	addr atomic.Pointer[string]
+}
+
+// trackers holds the one dialTracker of each failover client: a client
+// gets its hook once, however many pollers watch it (monitor.Sample makes
+// one per call), rather than a longer chain of hooks each time. An entry
+// goes when its client is garbage.
+var trackers sync.Map // weak.Pointer[redis.Client] -> *dialTracker
+
+// trackerFor returns c's dialTracker, adding it to c the first time.
+func trackerFor(c *redis.Client) *dialTracker {
+	key := weak.Make(c)
+	if d, ok := trackers.Load(key); ok {
+		return d.(*dialTracker)
+	}
+	d := &dialTracker{}
+	if prev, loaded := trackers.LoadOrStore(key, d); loaded {
+		return prev.(*dialTracker)
+	}
+	c.AddHook(d)
+	runtime.AddCleanup(c, func(k weak.Pointer[redis.Client]) { trackers.Delete(k) }, key)
+	return d
 }
 
 func (d *dialTracker) current() string {
