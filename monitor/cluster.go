@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -208,8 +209,13 @@ func (c *clusterPoller) readTopology(ctx context.Context) ([]topoNode, string, e
 		if !isServerError(err) {
 			return nil, "", err
 		}
-		// Before Redis 7, or refused by an ACL: CLUSTER NODES says as much.
-		c.useNodes = true
+		// CLUSTER NODES says as much. Before Redis 7, or refused by an
+		// ACL, CLUSTER SHARDS never will work: ask for CLUSTER NODES from
+		// now on. Any other refusal (a node still LOADING) is this read's.
+		msg := err.Error()
+		if strings.HasPrefix(msg, "ERR unknown") || strings.HasPrefix(msg, "NOPERM") {
+			c.useNodes = true
+		}
 	}
 	v, _, err := c.ask(ctx, "cluster|nodes", "cluster", "nodes")
 	if err != nil {
