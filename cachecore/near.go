@@ -29,7 +29,9 @@ import (
 //
 // What it costs: every write under the namespace, by anyone, sends one
 // small message to each process with a near cache, so it suits hot keys
-// read far more often than the namespace is written. It needs Redis 6 or
+// read far more often than the namespace is written (GetOrSet's leases
+// live under the namespace too: a miss loaded with Options.Lease costs two
+// more messages, taking and releasing it). It needs Redis 6 or
 // later speaking RESP3 and a *redis.Client (single server or Sentinel);
 // elsewhere (Cluster, Redis 5, a proxy without RESP3) it stays off and
 // Stats().Near.Reason says why.
