@@ -59,13 +59,19 @@ func TestTelemetryFromTwoInstances(t *testing.T) {
 	}
 
 	want := a.Stats()
-	got := waitTelemetry(t, reader, "both instances with a's final counts", func(in []TelemetryInstance) bool {
+	// Each instance reports on its own clock: wait for both final reports
+	// (b may have reported before its last misses).
+	got := waitTelemetry(t, reader, "both instances with their final counts", func(in []TelemetryInstance) bool {
+		final := 0
 		for _, i := range in {
 			if i.ID == "api-1" && i.Namespaces["product"].Hits == 30 && i.Limiters["login"].Denied == 2 {
-				return len(in) == 2
+				final++
+			}
+			if i.ID == "api-2" && i.Total.Misses == 10 {
+				final++
 			}
 		}
-		return false
+		return len(in) == 2 && final == 2
 	})
 	byID := map[string]TelemetryInstance{}
 	for _, i := range got {
