@@ -53,7 +53,8 @@ func newReadBatcher(rdb redis.UniversalClient, sharded bool, maxInFlight int) *r
 	return b
 }
 
-func (c *readCall) queue() { c.done = make(chan struct{}) }
+func (c *readCall) queue()                 { c.done = make(chan struct{}) }
+func (c *readCall) ctxOf() context.Context { return c.ctx }
 
 func (c *readCall) fail(err error) {
 	select {
@@ -123,19 +124,11 @@ func (b *readBatcher) direct(c *readCall) {
 
 // exec sends one batch as one round trip and hands each read its answer.
 func (b *readBatcher) exec(batch []*readCall) {
-	live := batch[:0:0]
-	for _, c := range batch {
-		if err := c.ctx.Err(); err != nil {
-			c.err = err // its caller has given up: spend nothing on it
-			close(c.done)
-			continue
-		}
-		live = append(live, c)
-	}
+	live := liveCalls(batch)
 	if len(live) == 0 {
 		return
 	}
-	ctx, cancel := readBatchContext(live)
+	ctx, cancel := batchContext(live)
 	defer cancel()
 	// Each distinct key is read once, however many callers wait for it.
 	index := make(map[string]int, len(live))
@@ -199,22 +192,4 @@ func (b *readBatcher) exec(batch []*readCall) {
 		}
 		close(c.done)
 	}
-}
-
-// readBatchContext bounds a batch by the latest deadline of its reads, so
-// it lasts as long as its most patient caller would have waited alone
-// (each caller still returns at its own deadline). Values of the callers'
-// contexts are not carried.
-func readBatchContext(calls []*readCall) (context.Context, context.CancelFunc) {
-	var latest time.Time
-	for _, c := range calls {
-		d, ok := c.ctx.Deadline()
-		if !ok {
-			return context.WithCancel(context.Background())
-		}
-		if d.After(latest) {
-			latest = d
-		}
-	}
-	return context.WithDeadline(context.Background(), latest)
 }

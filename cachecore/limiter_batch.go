@@ -2,7 +2,6 @@ package cachecore
 
 import (
 	"context"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -31,7 +30,8 @@ func (b *limiterBatcher) init(rdb redis.UniversalClient, maxInFlight int) {
 	b.trips = roundTrips[*limiterCall]{max: maxInFlight, send: b.exec}
 }
 
-func (c *limiterCall) queue() { c.done = make(chan struct{}) }
+func (c *limiterCall) queue()                 { c.done = make(chan struct{}) }
+func (c *limiterCall) ctxOf() context.Context { return c.ctx }
 
 func (c *limiterCall) fail(err error) {
 	select {
@@ -62,16 +62,7 @@ func (b *limiterBatcher) do(c *limiterCall) (Result, error) {
 
 // exec runs one batch as a pipeline and delivers each call's result.
 func (b *limiterBatcher) exec(batch []*limiterCall) {
-	live := make([]*limiterCall, 0, len(batch))
-	for _, c := range batch {
-		if err := c.ctx.Err(); err != nil {
-			// Its caller has given up: spend nothing on its behalf.
-			c.err = err
-			close(c.done)
-			continue
-		}
-		live = append(live, c)
-	}
+	live := liveCalls(batch)
 	switch len(live) {
 	case 0:
 		return
@@ -81,7 +72,7 @@ func (b *limiterBatcher) exec(batch []*limiterCall) {
 		close(c.done)
 		return
 	}
-	ctx, cancel := limiterBatchContext(live)
+	ctx, cancel := batchContext(live)
 	defer cancel()
 	cmds := make([]*redis.Cmd, len(live))
 	pipe := b.rdb.Pipeline()
@@ -109,23 +100,4 @@ func (b *limiterBatcher) exec(batch []*limiterCall) {
 		c.res, c.err = parseLimiterReply(cmds[i])
 		close(c.done)
 	}
-}
-
-// limiterBatchContext bounds a batch by the latest deadline of its calls,
-// so it lasts as long as its most patient caller would have waited alone
-// (each caller still returns at its own deadline). With any call without a
-// deadline, the client's read and write timeouts bound it. Values of the
-// callers' contexts are not carried into the pipeline.
-func limiterBatchContext(calls []*limiterCall) (context.Context, context.CancelFunc) {
-	var latest time.Time
-	for _, c := range calls {
-		d, ok := c.ctx.Deadline()
-		if !ok {
-			return context.WithCancel(context.Background())
-		}
-		if d.After(latest) {
-			latest = d
-		}
-	}
-	return context.WithDeadline(context.Background(), latest)
 }

@@ -1,8 +1,10 @@
 package cachecore
 
 import (
+	"context"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // queueable is a call that can wait in a batch: queue prepares it to wait
@@ -12,6 +14,40 @@ import (
 type queueable interface {
 	queue()
 	fail(err error)
+	ctxOf() context.Context // the caller's context
+}
+
+// liveCalls answers the calls of a batch whose callers have given up (their
+// context ended: nothing is spent on them) and returns the others.
+func liveCalls[C queueable](batch []C) []C {
+	live := make([]C, 0, len(batch))
+	for _, c := range batch {
+		if err := c.ctxOf().Err(); err != nil {
+			c.fail(err)
+			continue
+		}
+		live = append(live, c)
+	}
+	return live
+}
+
+// batchContext bounds a batch by the latest deadline of its calls, so it
+// lasts as long as its most patient caller would have waited alone (each
+// caller still returns at its own deadline); with a call without a
+// deadline, the client's own timeouts bound it. Values of the callers'
+// contexts are not carried.
+func batchContext[C queueable](calls []C) (context.Context, context.CancelFunc) {
+	var latest time.Time
+	for _, c := range calls {
+		d, ok := c.ctxOf().Deadline()
+		if !ok {
+			return context.WithCancel(context.Background())
+		}
+		if d.After(latest) {
+			latest = d
+		}
+	}
+	return context.WithDeadline(context.Background(), latest)
 }
 
 // roundTrips bounds the round trips a batcher has outstanding. A call that

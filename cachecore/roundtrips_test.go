@@ -17,8 +17,9 @@ type gateCall struct {
 	queued bool
 }
 
-func (c *gateCall) queue()     { c.queued = true }
-func (c *gateCall) fail(error) {}
+func (c *gateCall) queue()                 { c.queued = true }
+func (c *gateCall) fail(error)             {}
+func (c *gateCall) ctxOf() context.Context { return context.Background() }
 
 func TestRoundTripsQueueAndHandOver(t *testing.T) {
 	var mu sync.Mutex
