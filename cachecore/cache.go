@@ -213,16 +213,11 @@ func (c *Cache) Delete(ctx context.Context, keys ...string) (int64, error) {
 	return total, nil
 }
 
-// getRaw reads a key's bytes: from the near cache when it holds them,
-// otherwise from Redis (and then the near cache keeps them). It returns
+// getRaw reads a key's bytes from Redis (and then the near cache keeps
+// them); callers look in the near cache first. It returns
 // ErrMiss for an absent key and counts every other failure. It is the hot
 // path of every read, so it avoids the closure that call would need.
 func (c *Cache) getRaw(ctx context.Context, key string, ns *nsCounters) ([]byte, error) {
-	if c.near != nil {
-		if raw, ok := c.near.get(key); ok {
-			return raw, nil
-		}
-	}
 	ok, probe := c.breaker.allow()
 	if !ok {
 		c.countError(opGet, ns)

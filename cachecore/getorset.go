@@ -167,9 +167,15 @@ func safeLoad[T any](ctx context.Context, load func(context.Context) (T, error))
 // caller already did). hit is true for a value or a negative entry (then
 // err is ErrNotFound).
 func lookup[T any](ctx context.Context, c *Cache, key string, ns *nsCounters) (v T, hit bool, err error) {
-	raw, err := c.getRaw(ctx, key, ns)
-	if err != nil {
-		return v, false, nil
+	var raw []byte
+	held := false
+	if c.near != nil { // filled meanwhile by another caller
+		raw, held = c.near.get(key)
+	}
+	if !held {
+		if raw, err = c.getRaw(ctx, key, ns); err != nil {
+			return v, false, nil
+		}
 	}
 	v, env, err := decodeValue[T](c, raw)
 	switch {
