@@ -195,37 +195,35 @@ func (s *limSeries) history() LimiterHistory {
 // fewer than MaxNames-1 names are tracked (or it is tracked already), else
 // OtherName. A new name's series start with gaps.
 func (p *AppPoller) trackNS(name string) string {
-	if _, ok := p.nsSeries[name]; !ok {
-		tracked := len(p.nsSeries)
-		if _, other := p.nsSeries[OtherName]; other {
-			tracked--
-		}
-		if name != OtherName && tracked >= p.opts.MaxNames-1 {
-			name = OtherName
-		}
-		if _, ok := p.nsSeries[name]; !ok {
-			p.nsSeries[name] = newNSSeries(p.opts.History, p.times.len())
-		}
-	}
+	name = trackName(p.nsSeries, name, p.opts.MaxNames, func() *nsSeries { return newNSSeries(p.opts.History, p.times.len()) })
 	p.nsSeries[name].lastPresent = p.seq
 	return name
 }
 
 // trackLim is trackNS for limiter names.
 func (p *AppPoller) trackLim(name string) string {
-	if _, ok := p.limSeries[name]; !ok {
-		tracked := len(p.limSeries)
-		if _, other := p.limSeries[OtherName]; other {
-			tracked--
-		}
-		if name != OtherName && tracked >= p.opts.MaxNames-1 {
-			name = OtherName
-		}
-		if _, ok := p.limSeries[name]; !ok {
-			p.limSeries[name] = newLimSeries(p.opts.History, p.times.len())
-		}
-	}
+	name = trackName(p.limSeries, name, p.opts.MaxNames, func() *limSeries { return newLimSeries(p.opts.History, p.times.len()) })
 	p.limSeries[name].lastPresent = p.seq
+	return name
+}
+
+// trackName returns the key name is summed under in series (its own, or
+// OtherName once maxNames-1 others are tracked), adding a new series for
+// it when there is none.
+func trackName[S any](series map[string]S, name string, maxNames int, newSeries func() S) string {
+	if _, ok := series[name]; ok {
+		return name
+	}
+	tracked := len(series)
+	if _, other := series[OtherName]; other {
+		tracked--
+	}
+	if name != OtherName && tracked >= maxNames-1 {
+		name = OtherName
+	}
+	if _, ok := series[name]; !ok {
+		series[name] = newSeries()
+	}
 	return name
 }
 
