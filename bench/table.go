@@ -34,15 +34,7 @@ func printTable(w io.Writer, rows []row) {
 	fmt.Fprintln(tw, "measure\tcachescope\tbest peer\tratio\ttarget\tmet?")
 	fmt.Fprintln(tw, "-------\t----------\t---------\t-----\t------\t----")
 	for _, r := range rows {
-		ratio := "-"
-		if r.ratio > 0 {
-			ratio = fmt.Sprintf("%.2fx", r.ratio)
-		}
-		peer := r.peer
-		if peer == "" {
-			peer = "-"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.measure, r.ours, peer, ratio, r.target, r.met)
+		fmt.Fprintln(tw, strings.Join(r.cells(), "\t"))
 	}
 	_ = tw.Flush()
 	var notes []string
@@ -63,16 +55,25 @@ func printMarkdown(w io.Writer, rows []row) {
 	fmt.Fprintln(w, "| measure | cachescope | best peer | ratio | target | met? |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---|---|")
 	for _, r := range rows {
-		ratio := "-"
-		if r.ratio > 0 {
-			ratio = fmt.Sprintf("%.2fx", r.ratio)
+		cells := r.cells()
+		for i, c := range cells {
+			cells[i] = strings.ReplaceAll(c, "|", "\\|") // a shell pipe in a peer's name
 		}
-		peer := r.peer
-		if peer == "" {
-			peer = "-"
-		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", r.measure, r.ours, peer, ratio, r.target, r.met)
+		fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | "))
 	}
+}
+
+// cells are the row's columns as printed: measure, ours, peer, ratio,
+// target, met ("-" where there is no peer or ratio).
+func (r row) cells() []string {
+	ratio, peer := "-", r.peer
+	if r.ratio > 0 {
+		ratio = fmt.Sprintf("%.2fx", r.ratio)
+	}
+	if peer == "" {
+		peer = "-"
+	}
+	return []string{r.measure, r.ours, peer, ratio, r.target, r.met}
 }
 
 func perSec(x float64) string {
